@@ -1,0 +1,4 @@
+"""Course import: readers per format -> neutral document tree -> splitter -> review cards.
+
+Pure Python: no Flask, LTI or database. The public entry points live in ``importer``.
+"""

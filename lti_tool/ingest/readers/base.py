@@ -1,0 +1,82 @@
+"""What every reader gets: the opened source, the course being built, assets and warnings."""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import posixpath
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from ..archive import Limits, Source
+from ..htmlblocks import AssetResolver
+from ..tree import Asset, Course, Provenance
+
+logger = logging.getLogger(__name__)
+
+#: Figure files kept as assets (others stay references).
+FIGURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".bmp"}
+#: Largest single figure kept, in bytes.
+MAX_ASSET_BYTES = 20 * 1024 * 1024
+
+
+@dataclass
+class ReadContext:
+    """State shared by a reader run: the source, limits and the course under construction."""
+
+    source: Source
+    course: Course
+    limits: Limits = field(default_factory=Limits)
+    upload: Path | None = None
+
+    def warn(self, message: str) -> None:
+        """Record a warning the instructor will see in the import summary."""
+        logger.info("import warning: %s", message)
+        self.course.warnings.append(message)
+
+    def add_asset(self, path: str, filename: str = "") -> str | None:
+        """Register the figure file at ``path`` (inside the source) and return its asset path.
+
+        ``filename`` gives the real name when the stored path has none (Moodle content hashes).
+        """
+        if path in self.course.assets:
+            return path
+        suffix = posixpath.splitext(filename or path)[1].lower()
+        if suffix not in FIGURE_SUFFIXES or not self.source.exists(path):
+            return None
+        data = self.source.read(path)
+        if len(data) > MAX_ASSET_BYTES:
+            self.warn(f"Figure {path} is larger than 20 MiB and was left out.")
+            return None
+        media_type = mimetypes.guess_type(filename or path)[0] or ""
+        self.course.assets[path] = Asset(path, data, media_type)
+        return path
+
+    def resolver(self, base: str, prefixes: dict[str, str] | None = None):
+        """An ``AssetResolver`` for references made from the file ``base``."""
+        prefixes = prefixes or {}
+
+        def resolve(ref: str) -> str | None:
+            target = resolve_ref(base, ref, prefixes)
+            return self.add_asset(target) if target else None
+
+        return resolve
+
+
+def resolve_ref(base: str, ref: str, prefixes: dict[str, str]) -> str | None:
+    """Path inside the source that ``ref`` (made from file ``base``) points to, if local."""
+    for marker, replacement in prefixes.items():
+        if ref.startswith(marker):
+            ref = replacement + ref[len(marker) :].lstrip("/")
+            return posixpath.normpath(unquote(urlsplit(ref).path))
+    parts = urlsplit(ref)
+    if parts.scheme or parts.netloc or not parts.path:
+        return None
+    joined = posixpath.normpath(posixpath.join(posixpath.dirname(base), unquote(parts.path)))
+    return None if joined.startswith("..") else joined
+
+
+def provenance(source: str, anchor: str = "") -> Provenance:
+    """Shorthand for a Provenance."""
+    return Provenance(source, anchor)

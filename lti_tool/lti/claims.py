@@ -1,0 +1,41 @@
+"""Every LTI claim name, message type, scope and role URI the tool uses."""
+
+LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+MESSAGE_TYPE = LTI + "message_type"
+VERSION = LTI + "version"
+DEPLOYMENT_ID = LTI + "deployment_id"
+TARGET_LINK_URI = LTI + "target_link_uri"
+RESOURCE_LINK = LTI + "resource_link"
+ROLES = LTI + "roles"
+CONTEXT = LTI + "context"
+TOOL_PLATFORM = LTI + "tool_platform"
+CUSTOM = LTI + "custom"
+LAUNCH_PRESENTATION = LTI + "launch_presentation"
+EXT = LTI + "ext"
+DEEP_LINKING_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+DL_CONTENT_ITEMS = "https://purl.imsglobal.org/spec/lti-dl/claim/content_items"
+DL_DATA = "https://purl.imsglobal.org/spec/lti-dl/claim/data"
+DL_MSG = "https://purl.imsglobal.org/spec/lti-dl/claim/msg"
+AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+
+LTI_VERSION = "1.3.0"
+RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
+DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
+DEEP_LINKING_RESPONSE = "LtiDeepLinkingResponse"
+SUPPORTED_MESSAGES = (RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST)
+
+SCOPE_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+SCOPE_LINEITEM_READONLY = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"
+SCOPE_RESULT_READONLY = "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"
+SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+SCOPE_NRPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+TOOL_SCOPES = (SCOPE_LINEITEM, SCOPE_RESULT_READONLY, SCOPE_SCORE, SCOPE_NRPS)
+
+MEDIA_LINEITEM = "application/vnd.ims.lis.v2.lineitem+json"
+MEDIA_LINEITEMS = "application/vnd.ims.lis.v2.lineitemcontainer+json"
+MEDIA_SCORE = "application/vnd.ims.lis.v1.score+json"
+MEDIA_MEMBERSHIPS = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
+
+TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
+CLOSE_MESSAGE = "org.imsglobal.lti.close"

@@ -1,0 +1,23 @@
+"""Alembic migrations of the tool's schema; `microreview init` runs them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+HERE = Path(__file__).resolve().parent
+
+
+def alembic_config(database_url: str) -> Config:
+    """An Alembic configuration pointing at these migrations and this database."""
+    config = Config()
+    config.set_main_option("script_location", str(HERE))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    """Create or upgrade the schema to revision."""
+    command.upgrade(alembic_config(database_url), revision)

@@ -1,0 +1,31 @@
+"""Alembic environment: runs migrations on the configured database."""
+
+from __future__ import annotations
+
+from alembic import context
+
+import lti_tool.demo.models
+import lti_tool.models  # noqa: F401  (registers the tables)
+from lti_tool.db import Base, make_engine
+
+TARGET_METADATA = [Base.metadata]
+
+
+def run() -> None:
+    """Run migrations online with the tool's own engine settings."""
+    url = context.config.get_main_option("sqlalchemy.url")
+    assert url
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=TARGET_METADATA,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+run()

@@ -1,0 +1,23 @@
+"""Tables of the tool, one module per concern; importing this package registers them all."""
+
+from lti_tool.models.course import Context, Membership, Placement, User
+from lti_tool.models.grades import ScoreSubmission
+from lti_tool.models.keys import ToolKey
+from lti_tool.models.platform import Deployment, DeploymentStatus, Platform
+from lti_tool.models.security import JwksCacheEntry, LoginState, ServiceToken, UsedNonce
+
+__all__ = [
+    "Context",
+    "Deployment",
+    "DeploymentStatus",
+    "JwksCacheEntry",
+    "LoginState",
+    "Membership",
+    "Placement",
+    "Platform",
+    "ScoreSubmission",
+    "ServiceToken",
+    "ToolKey",
+    "UsedNonce",
+    "User",
+]

@@ -1,0 +1,1 @@
+"""Reports for instructors and compliance teams, built from the tool's data."""

@@ -1,0 +1,28 @@
+"""Blueprints: thin views that parse the request, call one service, commit and render."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from lti_tool.settings import Settings
+
+
+def register_blueprints(app: Flask, settings: Settings) -> None:
+    """Attach every blueprint; the demo platform only outside production."""
+    from lti_tool.views import health, instructor, learner, lti
+
+    app.register_blueprint(lti.bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(learner.bp)
+    app.register_blueprint(instructor.bp)
+    app.add_template_global(lambda: _token_or_none(), "launch_token")
+    if settings.demo_enabled:
+        from lti_tool.demo import views as demo
+
+        app.register_blueprint(demo.bp)
+
+
+def _token_or_none() -> str | None:
+    from flask import g
+
+    return g.get("launch_token")

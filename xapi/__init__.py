@@ -1,0 +1,1 @@
+"""Everything xAPI: vocabulary, statement builders, outbox, LRS client and the embedded LRS."""

@@ -1,0 +1,224 @@
+"""LRS client over httpx: timeouts on every request, one pooled connection set, Basic or OAuth2.
+
+tincan's RemoteLRS has no timeouts and opens a connection per request, so statements are sent
+here as JSON bodies (built with `xapi.statements.statement_dict`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import httpx
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.httpx_client import OAuth2Client
+
+from xapi.exceptions import (
+    LrsAuthError,
+    LrsConflictError,
+    LrsError,
+    LrsHttpError,
+    LrsRejectedError,
+    LrsTransportError,
+)
+from xapi.statements import format_timestamp
+from xapi.vocabulary import SUPPORTED_VERSIONS, VERSION_HEADER, XAPI_VERSION_1
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 10.0
+_MAX_MESSAGE = 2000
+
+
+@dataclass(frozen=True)
+class BasicCredentials:
+    """HTTP Basic credentials of an LRS (key and secret)."""
+
+    username: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class OAuth2Credentials:
+    """OAuth2 client-credentials grant: token endpoint, client id and secret, optional scope."""
+
+    token_url: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    scope: str | None = None
+
+
+@dataclass(frozen=True)
+class LrsConfig:
+    """Where and how to reach one LRS."""
+
+    endpoint: str
+    credentials: BasicCredentials | OAuth2Credentials | None = None
+    version: str = XAPI_VERSION_1
+    timeout: float = DEFAULT_TIMEOUT
+
+
+@dataclass(frozen=True)
+class StatementsPage:
+    """One page of a GET /statements answer and the `more` link (empty when done)."""
+
+    statements: list[dict[str, Any]]
+    more: str
+
+
+def _filter_params(filters: Mapping[str, Any]) -> dict[str, str]:
+    """Query parameters as the xAPI wants them: JSON objects, lowercase booleans, timestamps."""
+    params: dict[str, str] = {}
+    for key, value in filters.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            params[key] = "true" if value else "false"
+        elif isinstance(value, datetime):
+            params[key] = format_timestamp(value)
+        elif isinstance(value, dict):
+            params[key] = json.dumps(value, separators=(",", ":"))
+        else:
+            params[key] = str(value)
+    return params
+
+
+def _message(response: httpx.Response) -> str:
+    return response.text[:_MAX_MESSAGE]
+
+
+class LrsClient:
+    """Talks xAPI to one LRS; reuse it, and `close()` it (or use it as a context manager)."""
+
+    def __init__(self, config: LrsConfig, *, transport: httpx.BaseTransport | None = None):
+        if config.version not in SUPPORTED_VERSIONS:
+            raise ValueError(f"unsupported xAPI version {config.version}")
+        self.config = config
+        self.base = config.endpoint.rstrip("/") + "/"
+        self._http = self._make_http(config, transport)
+
+    @staticmethod
+    def _make_http(config: LrsConfig, transport: httpx.BaseTransport | None) -> httpx.Client:
+        headers = {VERSION_HEADER: config.version}
+        timeout = httpx.Timeout(config.timeout)
+        creds = config.credentials
+        if isinstance(creds, OAuth2Credentials):
+            return OAuth2Client(
+                client_id=creds.client_id,
+                client_secret=creds.client_secret,
+                scope=creds.scope,
+                token_endpoint=creds.token_url,
+                grant_type="client_credentials",
+                headers=headers,
+                timeout=timeout,
+                transport=transport,
+            )
+        auth = httpx.BasicAuth(creds.username, creds.password) if creds else None
+        return httpx.Client(headers=headers, timeout=timeout, auth=auth, transport=transport)
+
+    def __enter__(self) -> LrsClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._http.close()
+
+    def _ensure_token(self) -> None:
+        if isinstance(self._http, OAuth2Client) and not self._http.token:
+            creds = self.config.credentials
+            assert isinstance(creds, OAuth2Credentials)
+            try:
+                self._http.fetch_token(creds.token_url, grant_type="client_credentials")
+            except OAuthError as exc:
+                raise LrsAuthError(401, f"OAuth2 token refused: {exc}") from exc
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """transport failures raise LrsTransportError, HTTP errors LrsHttpError."""
+        # A relative path is under the endpoint; a `more` link starts with "/" (server root).
+        url = httpx.URL(self.base).join(path)
+        try:
+            self._ensure_token()
+            response = self._http.request(method, url, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise LrsTransportError(f"LRS timed out: {type(exc).__name__}") from exc
+        except (httpx.TransportError, OSError) as exc:
+            raise LrsTransportError(f"LRS unreachable: {type(exc).__name__}: {exc}") from exc
+        except OAuthError as exc:
+            raise LrsAuthError(401, f"OAuth2 error: {exc}") from exc
+        _raise_for_status(response)
+        return response
+
+    # -- statements -------------------------------------------------------------------------
+
+    def post_statements(self, bodies: list[dict[str, Any]]) -> list[str]:
+        """POST a batch of statements; returns the ids the LRS stored."""
+        response = self.request("POST", "statements", json=bodies)
+        ids: list[str] = response.json()
+        return ids
+
+    def put_statement(self, body: dict[str, Any]) -> None:
+        """PUT one statement under its own id (idempotent: a known id answers 409 or 204)."""
+        self.request("PUT", "statements", params={"statementId": body["id"]}, json=body)
+
+    def get_statement(self, statement_id: str, *, voided: bool = False) -> dict[str, Any]:
+        """GET one statement by id (or a voided one by voidedStatementId)."""
+        key = "voidedStatementId" if voided else "statementId"
+        statement: dict[str, Any] = self.request(
+            "GET", "statements", params={key: statement_id}
+        ).json()
+        return statement
+
+    def get_statements(self, **filters: Any) -> StatementsPage:
+        """GET statements with xAPI filters (agent as dict, verb, activity, since, limit...)."""
+        data = self.request("GET", "statements", params=_filter_params(filters)).json()
+        return StatementsPage(statements=data["statements"], more=data.get("more") or "")
+
+    def more(self, more: str) -> StatementsPage:
+        """Follow a `more` link from a previous page."""
+        data = self.request("GET", more).json()
+        return StatementsPage(statements=data["statements"], more=data.get("more") or "")
+
+    def iter_statements(self, **filters: Any) -> Iterator[dict[str, Any]]:
+        """Every statement matching the filters, following `more` links."""
+        page = self.get_statements(**filters)
+        while True:
+            yield from page.statements
+            if not page.more:
+                return
+            page = self.more(page.more)
+
+    def about(self) -> dict[str, Any]:
+        """GET /about (versions the LRS speaks)."""
+        about: dict[str, Any] = self.request("GET", "about").json()
+        return about
+
+
+def _raise_for_status(response: httpx.Response) -> None:
+    status = response.status_code
+    if status < 400:
+        return
+    message = _message(response)
+    if status == 409:
+        raise LrsConflictError(status, message)
+    if status == 400:
+        raise LrsRejectedError(status, message)
+    if status in (401, 403):
+        raise LrsAuthError(status, message)
+    raise LrsHttpError(status, message)
+
+
+__all__ = [
+    "BasicCredentials",
+    "LrsClient",
+    "LrsConfig",
+    "LrsError",
+    "OAuth2Credentials",
+    "StatementsPage",
+]

@@ -1,0 +1,274 @@
+"""Writing statements into the embedded LRS: ids, stored time, authority, voiding, index rows."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from xapi.db import utcnow
+from xapi.lrs import formats
+from xapi.lrs.agents import actor_key, agent_key
+from xapi.lrs.exceptions import BadRequest, Conflict
+from xapi.lrs.models import LrsActivity, LrsAttachment, LrsStatement, LrsStatementRelation
+from xapi.lrs.validation import check_statement
+from xapi.vocabulary import VERB_VOIDED
+
+_CONTEXT_ACTIVITY_KEYS = ("parent", "grouping", "category", "other")
+
+
+def content_hash(statement: Mapping[str, Any]) -> str:
+    """Hash of what the client sent (not what the LRS adds), to tell duplicates from conflicts."""
+    significant = {
+        key: value
+        for key, value in statement.items()
+        if key not in {"stored", "authority", "version", "id"}
+    }
+    return hashlib.sha256(json.dumps(significant, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass
+class Prepared:
+    """A statement ready to insert: its stored JSON, index columns and relation rows."""
+
+    row: dict[str, Any]
+    relations: list[tuple[str, str]] = field(default_factory=list)
+    definitions: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _activities(statement: Mapping[str, Any]) -> Iterator[tuple[dict[str, Any], bool]]:
+    """Every activity in a statement, with True for the statement's own object."""
+    target = statement.get("object", {})
+    if target.get("objectType", "Activity") == "Activity":
+        yield target, True
+    if target.get("objectType") == "SubStatement":
+        for activity, _primary in _activities(target):
+            yield activity, False
+    activities = statement.get("context", {}).get("contextActivities", {})
+    for key in _CONTEXT_ACTIVITY_KEYS:
+        entry = activities.get(key, [])
+        for activity in entry if isinstance(entry, list) else [entry]:
+            yield activity, False
+
+
+def _related_agents(statement: Mapping[str, Any], *, sub: bool = False) -> Iterator[str]:
+    """Agent keys beyond the actor and object columns (instructor, team, authority, sub-parts)."""
+    context = statement.get("context", {})
+    candidates = [context.get("instructor"), context.get("team"), statement.get("authority")]
+    candidates += [item.get("agent") for item in context.get("contextAgents", [])]
+    candidates += [item.get("group") for item in context.get("contextGroups", [])]
+    target = statement.get("object", {})
+    if sub:
+        candidates += [statement.get("actor"), target]
+    for candidate in candidates:
+        if isinstance(candidate, dict):
+            key = agent_key(candidate)
+            if key:
+                yield key
+    if target.get("objectType") == "SubStatement":
+        yield from _related_agents(target, sub=True)
+
+
+def _normalise_context_activities(statement: dict[str, Any]) -> None:
+    """Context activities are always returned as arrays (also inside a SubStatement)."""
+    for holder in (statement, statement.get("object", {})):
+        activities = holder.get("context", {}).get("contextActivities")
+        if isinstance(activities, dict):
+            for key, value in activities.items():
+                if not isinstance(value, list):
+                    activities[key] = [value]
+
+
+def prepare(
+    statement: dict[str, Any],
+    *,
+    tenant: str,
+    authority: dict[str, Any],
+    stored: datetime,
+    version: str,
+) -> Prepared:
+    """Complete a validated statement (id, stored, authority, version) and derive its index rows."""
+    received_hash = content_hash(statement)
+    _normalise_context_activities(statement)
+    statement.setdefault("id", str(uuid.uuid4()))
+    statement["id"] = statement["id"].lower()
+    statement["stored"] = formats.format_stored(stored)
+    statement.setdefault("timestamp", statement["stored"])
+    if version.startswith("2.") and not statement["timestamp"].endswith("Z"):
+        statement["timestamp"] = formats.format_stored(
+            formats.parse_timestamp(statement["timestamp"])
+        )
+    statement["authority"] = authority
+    statement.setdefault("version", "2.0.0" if version.startswith("2.") else "1.0.0")
+    target = statement["object"]
+    kind = target.get("objectType", "Activity")
+    registration = statement.get("context", {}).get("registration")
+    prepared = Prepared(
+        row={
+            "tenant": tenant,
+            "statement_id": uuid.UUID(statement["id"]),
+            "stored": stored,
+            "verb": statement["verb"]["id"],
+            "actor_key": actor_key(statement["actor"]),
+            "object_activity": target["id"] if kind == "Activity" else None,
+            "object_agent_key": actor_key(target) if kind in ("Agent", "Group") else None,
+            "object_ref": uuid.UUID(target["id"]) if kind == "StatementRef" else None,
+            "registration": uuid.UUID(registration) if registration else None,
+            "voided": False,
+            "payload": json.dumps(statement, separators=(",", ":")),
+            "content_hash": received_hash,
+        }
+    )
+    for activity, primary in _activities(statement):
+        if not primary:
+            prepared.relations.append(("activity", activity["id"]))
+        if "definition" in activity:
+            prepared.definitions[activity["id"]] = activity["definition"]
+    prepared.relations += [("agent", key) for key in _related_agents(statement)]
+    return prepared
+
+
+def store_statements(
+    session: Session,
+    tenant: str,
+    statements: list[Any],
+    *,
+    authority: dict[str, Any],
+    version: str,
+    attachments: Mapping[str, tuple[str, bytes]] | None = None,
+) -> list[str]:
+    """Validate and store a batch atomically; known identical ids are skipped, others 409."""
+    for statement in statements:
+        check_statement(statement, version)
+    ids = [str(s["id"]).lower() for s in statements if "id" in s]
+    if len(ids) != len(set(ids)):
+        raise BadRequest("the batch contains the same statement id twice")
+    stored = utcnow()
+    batch = [
+        prepare(s, tenant=tenant, authority=authority, stored=stored, version=version)
+        for s in statements
+    ]
+    fresh = _drop_known(session, tenant, batch)
+    _check_voiding(session, tenant, fresh)
+    _insert(session, tenant, fresh)
+    _store_attachments(session, tenant, attachments or {})
+    return [str(p.row["statement_id"]) for p in batch]
+
+
+def _drop_known(session: Session, tenant: str, batch: list[Prepared]) -> list[Prepared]:
+    wanted = [p.row["statement_id"] for p in batch]
+    rows = session.execute(
+        select(LrsStatement.statement_id, LrsStatement.content_hash).where(
+            LrsStatement.tenant == tenant, LrsStatement.statement_id.in_(wanted)
+        )
+    )
+    known = {statement_id: digest for statement_id, digest in rows}
+    for prepared in batch:
+        existing = known.get(prepared.row["statement_id"])
+        if existing is not None and existing != prepared.row["content_hash"]:
+            raise Conflict(f"statement {prepared.row['statement_id']} exists with other content")
+    return [p for p in batch if p.row["statement_id"] not in known]
+
+
+def _check_voiding(session: Session, tenant: str, batch: list[Prepared]) -> None:
+    """Mark the targets of voiding statements voided (a voiding statement itself never is)."""
+    targets = [p.row["object_ref"] for p in batch if p.row["verb"] == VERB_VOIDED]
+    if not targets:
+        return
+    in_batch = {p.row["statement_id"]: p for p in batch}
+    for target in targets:
+        if target in in_batch and in_batch[target].row["verb"] != VERB_VOIDED:
+            in_batch[target].row["voided"] = True
+    session.execute(
+        update(LrsStatement)
+        .where(
+            LrsStatement.tenant == tenant,
+            LrsStatement.statement_id.in_(targets),
+            LrsStatement.verb != VERB_VOIDED,
+        )
+        .values(voided=True),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def _insert(session: Session, tenant: str, batch: list[Prepared]) -> None:
+    if not batch:
+        return
+    result = session.execute(
+        insert(LrsStatement).returning(LrsStatement.pk, sort_by_parameter_order=True),
+        [p.row for p in batch],
+    )
+    pks = list(result.scalars())
+    relations = [
+        {"statement_pk": pk, "tenant": tenant, "kind": kind, "key": key}
+        for pk, prepared in zip(pks, batch, strict=True)
+        for kind, key in dict.fromkeys(prepared.relations)
+    ]
+    if relations:
+        session.execute(insert(LrsStatementRelation), relations)
+    definitions: dict[str, dict[str, Any]] = {}
+    for prepared in batch:
+        for iri, definition in prepared.definitions.items():
+            definitions[iri] = merge_definition(definitions.get(iri, {}), definition)
+    _upsert_activities(session, tenant, definitions)
+
+
+def merge_definition(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Canonical definition: newer values win, language maps merge per language."""
+    merged = dict(old)
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def _upsert_activities(
+    session: Session, tenant: str, definitions: dict[str, dict[str, Any]]
+) -> None:
+    if not definitions:
+        return
+    existing = {
+        row.iri: row
+        for row in session.scalars(
+            select(LrsActivity).where(
+                LrsActivity.tenant == tenant, LrsActivity.iri.in_(list(definitions))
+            )
+        )
+    }
+    for iri, definition in definitions.items():
+        row = existing.get(iri)
+        if row is None:
+            session.add(LrsActivity(tenant=tenant, iri=iri, definition=json.dumps(definition)))
+            continue
+        merged = merge_definition(json.loads(row.definition), definition)
+        text = json.dumps(merged)
+        if text != row.definition:
+            row.definition = text
+
+
+def _store_attachments(
+    session: Session, tenant: str, attachments: Mapping[str, tuple[str, bytes]]
+) -> None:
+    if not attachments:
+        return
+    known = set(
+        session.scalars(
+            select(LrsAttachment.sha2).where(
+                LrsAttachment.tenant == tenant, LrsAttachment.sha2.in_(list(attachments))
+            )
+        )
+    )
+    for sha2, (content_type, content) in attachments.items():
+        if sha2 not in known:
+            session.add(
+                LrsAttachment(tenant=tenant, sha2=sha2, content_type=content_type, content=content)
+            )
