@@ -1,5 +1,6 @@
 """Tables of the tool, one module per concern; importing this package registers them all."""
 
+from lti_tool.models.content import Asset, Card, CardStatus, CourseImport, Unit
 from lti_tool.models.course import Context, Membership, Placement, User
 from lti_tool.models.grades import ScoreSubmission
 from lti_tool.models.keys import ToolKey
@@ -7,6 +8,11 @@ from lti_tool.models.platform import Deployment, DeploymentStatus, Platform
 from lti_tool.models.security import JwksCacheEntry, LoginState, ServiceToken, UsedNonce
 
 __all__ = [
+    "Asset",
+    "Card",
+    "CardStatus",
+    "CourseImport",
+    "Unit",
     "Context",
     "Deployment",
     "DeploymentStatus",

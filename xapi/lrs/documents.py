@@ -85,6 +85,7 @@ def check_preconditions(current: LrsDocument | None, pre: Preconditions) -> None
             raise Conflict(
                 "the document exists: send If-Match with its ETag (or If-None-Match: *) to write"
             )
+        raise BadRequest("send If-None-Match: * to create this document, or If-Match to replace it")
 
 
 def get_document(session: Session, key: DocumentKey, doc_id: str) -> LrsDocument | None:

@@ -87,12 +87,12 @@ def from_flask(request: Request) -> XapiRequest:
         raise BadRequest("alternate request syntax needs an application/x-www-form-urlencoded body")
     form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
     content = form.pop("content", [""])[0].encode("utf-8")
+    # The outer Content-Type described the form; the content's own type defaults to JSON.
+    headers["content-type"] = "application/json"
     for name in list(form):
         if name.lower() in _ALT_HEADERS:
             headers[name.lower()] = form.pop(name)[0]
     headers.pop("content-length", None)
-    if method in {"PUT", "POST"} and "content-type" not in {k.lower() for k in form}:
-        headers.setdefault("content-type", "application/json")
     return XapiRequest(method, form, headers, content)
 
 

@@ -63,7 +63,7 @@ def ids_format(statement: dict[str, Any]) -> dict[str, Any]:
     """Only what identifies agents, groups, activities and verbs."""
     return _walk_statement(
         statement,
-        activity=lambda item: {key: item[key] for key in ("objectType", "id") if key in item},
+        activity=lambda item: {"id": item["id"]},
         agent=_ids_agent,
         verb=lambda item: {"id": item["id"]},
     )

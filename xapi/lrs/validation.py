@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from xapi.lrs import formats
-from xapi.lrs.agents import check_actor, check_agent, check_group
+from xapi.lrs.agents import IFIS, check_actor, check_agent, check_group
 from xapi.lrs.exceptions import BadRequest
 
+_VERSION_1 = re.compile(r"^1\.0(\.\d+)?$")
+_VERSION_ANY = re.compile(r"^(1|2)\.0(\.\d+)?$")
 INTERACTION_TYPES = {
     "true-false",
     "choice",
@@ -169,8 +172,8 @@ def _version(value: Any, header_version: str) -> None:
     if not isinstance(value, str):
         raise BadRequest("statement.version must be a string")
     major = header_version.split(".")[0]
-    allowed = ("1.0.",) if major == "1" else ("1.0.", "2.0.")
-    if not any(value.startswith(prefix) for prefix in allowed) or not value[-1].isdigit():
+    pattern = _VERSION_1 if major == "1" else _VERSION_ANY
+    if not pattern.match(value):
         raise BadRequest(f"statement.version {value!r} is not a supported xAPI version")
 
 
@@ -179,8 +182,9 @@ def _authority(value: Any) -> None:
         raise BadRequest("statement.authority must be an Agent or Group")
     if value.get("objectType") == "Group":
         check_group(value, "statement.authority")
-        members = value.get("member", [])
-        if len(members) != 2:
+        if any(key in value for key in IFIS):
+            raise BadRequest("an authority group must be anonymous (OAuth client and user)")
+        if len(value.get("member", [])) != 2:
             raise BadRequest("an OAuth authority group must have exactly two members")
     else:
         check_agent(value, "statement.authority")
@@ -255,7 +259,7 @@ def _interaction(definition: dict[str, Any], path: str) -> None:
         if uses:
             raise BadRequest(f"{path}: {uses[0]} needs an interactionType")
         return
-    if kind not in INTERACTION_TYPES:
+    if not isinstance(kind, str) or kind not in INTERACTION_TYPES:
         raise BadRequest(f"{path}.interactionType {kind!r} is not a known interaction type")
     if "correctResponsesPattern" in definition:
         pattern = definition["correctResponsesPattern"]
