@@ -57,6 +57,25 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     allow_http_platforms: bool = True
 
+    # --- Review scheduling, reminders and background jobs (issue 4) ---------------------------
+    huey_sqlite_path: str = "instance/huey.db"
+    huey_name: str = "microreview"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_tls: Literal["none", "starttls", "ssl"] = "none"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_timeout: float = Field(default=10.0, gt=0)
+    mail_sender: str = "Microreview <no-reply@localhost>"
+    reminders_enabled: bool = True
+    reminder_hour: int = Field(default=9, ge=0, le=23)
+    reminder_quiet_start: int = Field(default=21, ge=0, le=23)
+    reminder_time_zone: str = "UTC"
+    reminder_link_ttl: int = Field(default=3 * 24 * 3600, ge=300)
+    digest_weekday: int = Field(default=0, ge=0, le=6)
+    digest_overdue_days: int = Field(default=2, ge=0)
+    fitting_min_reviews: int = Field(default=400, ge=50)
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -63,7 +63,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 class LiveServer:
     """The app served over real HTTP on a free loopback port, in a thread."""
 
-    def __init__(self, database_url: str, **overrides: object):
+    def __init__(self, database_url: str, base_url: str | None = None, **overrides: object):
         from werkzeug.serving import BaseWSGIServer
 
         probe: BaseWSGIServer = make_server("127.0.0.1", 0, lambda e, s: [])
@@ -71,7 +71,7 @@ class LiveServer:
         probe.server_close()
         self.url = f"http://127.0.0.1:{port}"
         settings = Settings(
-            env="test", base_url=self.url, database_url=database_url,
+            env="test", base_url=base_url or self.url, database_url=database_url,
             secret_key="test-secret-" + "x" * 32, **overrides,  # type: ignore[arg-type]
         )
         self.app = create_app(settings)

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import httpx
-from authlib.integrations.base_client import OAuthError
-from authlib.integrations.httpx_client import OAuth2Client
+from authlib.oauth2.rfc6749 import OAuth2Token
 
 from xapi.exceptions import (
     LrsAuthError,
@@ -104,21 +103,15 @@ class LrsClient:
     @staticmethod
     def _make_http(config: LrsConfig, transport: httpx.BaseTransport | None) -> httpx.Client:
         headers = {VERSION_HEADER: config.version}
-        timeout = httpx.Timeout(config.timeout)
         creds = config.credentials
+        auth: httpx.Auth | None = None
         if isinstance(creds, OAuth2Credentials):
-            return OAuth2Client(
-                client_id=creds.client_id,
-                client_secret=creds.client_secret,
-                scope=creds.scope,
-                token_endpoint=creds.token_url,
-                grant_type="client_credentials",
-                headers=headers,
-                timeout=timeout,
-                transport=transport,
-            )
-        auth = httpx.BasicAuth(creds.username, creds.password) if creds else None
-        return httpx.Client(headers=headers, timeout=timeout, auth=auth, transport=transport)
+            auth = ClientCredentialsAuth(creds)
+        elif creds is not None:
+            auth = httpx.BasicAuth(creds.username, creds.password)
+        return httpx.Client(
+            headers=headers, timeout=httpx.Timeout(config.timeout), auth=auth, transport=transport
+        )
 
     def __enter__(self) -> LrsClient:
         return self
@@ -130,28 +123,16 @@ class LrsClient:
         """Close the pooled connections."""
         self._http.close()
 
-    def _ensure_token(self) -> None:
-        if isinstance(self._http, OAuth2Client) and not self._http.token:
-            creds = self.config.credentials
-            assert isinstance(creds, OAuth2Credentials)
-            try:
-                self._http.fetch_token(creds.token_url, grant_type="client_credentials")
-            except OAuthError as exc:
-                raise LrsAuthError(401, f"OAuth2 token refused: {exc}") from exc
-
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """transport failures raise LrsTransportError, HTTP errors LrsHttpError."""
+        """One request; transport failures raise LrsTransportError, HTTP errors LrsHttpError."""
         # A relative path is under the endpoint; a `more` link starts with "/" (server root).
         url = httpx.URL(self.base).join(path)
         try:
-            self._ensure_token()
             response = self._http.request(method, url, **kwargs)
         except httpx.TimeoutException as exc:
             raise LrsTransportError(f"LRS timed out: {type(exc).__name__}") from exc
         except (httpx.TransportError, OSError) as exc:
             raise LrsTransportError(f"LRS unreachable: {type(exc).__name__}: {exc}") from exc
-        except OAuthError as exc:
-            raise LrsAuthError(401, f"OAuth2 error: {exc}") from exc
         _raise_for_status(response)
         return response
 
@@ -198,6 +179,45 @@ class LrsClient:
         """GET /about (versions the LRS speaks)."""
         about: dict[str, Any] = self.request("GET", "about").json()
         return about
+
+
+class ClientCredentialsAuth(httpx.Auth):
+    """OAuth2 client-credentials grant: fetches a token, reuses it until expiry, renews on 401."""
+
+    requires_response_body = True
+
+    def __init__(self, credentials: OAuth2Credentials):
+        self.credentials = credentials
+        self.token: OAuth2Token | None = None
+
+    def _fetch(self) -> Generator[httpx.Request, httpx.Response, None]:
+        data = {"grant_type": "client_credentials"}
+        if self.credentials.scope:
+            data["scope"] = self.credentials.scope
+        request = httpx.Request(
+            "POST",
+            self.credentials.token_url,
+            data=data,
+            headers={"Accept": "application/json"},
+        )
+        basic = httpx.BasicAuth(self.credentials.client_id, self.credentials.client_secret)
+        request = next(basic.auth_flow(request))
+        response = yield request
+        if response.status_code != 200:
+            raise LrsAuthError(response.status_code, "OAuth2 token endpoint refused the client")
+        self.token = OAuth2Token.from_dict(response.json())
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Attach a bearer token, fetching or renewing it as needed."""
+        if self.token is None or self.token.is_expired():
+            yield from self._fetch()
+        assert self.token is not None
+        request.headers["Authorization"] = f"Bearer {self.token['access_token']}"
+        response = yield request
+        if response.status_code == 401:
+            yield from self._fetch()
+            request.headers["Authorization"] = f"Bearer {self.token['access_token']}"
+            yield request
 
 
 def _raise_for_status(response: httpx.Response) -> None:

@@ -54,7 +54,9 @@ def format_duration(value: timedelta) -> str:
         text += f"{hours}H"
     if minutes:
         text += f"{minutes}M"
-    return text + f"{seconds}S"
+    if rest or text == "PT":
+        text += f"{seconds}S"
+    return text
 
 
 class StatementBuilder:

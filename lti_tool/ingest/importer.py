@@ -119,3 +119,49 @@ def summarize(units: list[Unit], cards: list[Card], course: Course, warnings: in
 def _default_title(path: Path) -> str:
     stem = path.name.split(".")[0] if path.is_file() else path.name
     return stem.replace("_", " ").replace("-", " ").strip().capitalize() or "Imported course"
+
+
+@dataclass
+class Changes:
+    """How one kind of item (units or cards) changed between two imports."""
+
+    unchanged: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportDiff:
+    """What a re-import changes: keys of units and cards by outcome.
+
+    Unchanged items keep learners' progress; changed ones are updated in place (same key,
+    new content hash); removed ones should be retired, added ones created.
+    """
+
+    units: Changes
+    cards: Changes
+
+
+def _compare(old: dict[str, str], new: dict[str, str]) -> Changes:
+    """Compare key -> content-hash maps; an item whose hash moved to another key is unchanged."""
+    changes = Changes()
+    old_hashes = set(old.values())
+    for key, digest in new.items():
+        if old.get(key) == digest or (key not in old and digest in old_hashes):
+            changes.unchanged.append(key)
+        elif key in old:
+            changes.changed.append(key)
+        else:
+            changes.added.append(key)
+    new_hashes = set(new.values())
+    changes.removed = [k for k, d in old.items() if k not in new and d not in new_hashes]
+    return changes
+
+
+def diff(old: ImportResult, new: ImportResult) -> ImportDiff:
+    """Compare two imports of the same course by stable keys and content hashes."""
+    return ImportDiff(
+        units=_compare({u.key: u.content_hash for u in old.units}, {u.key: u.content_hash for u in new.units}),
+        cards=_compare({c.key: c.content_hash for c in old.cards}, {c.key: c.content_hash for c in new.cards}),
+    )

@@ -108,7 +108,10 @@ def send_score(api: PlatformApi, placement: Placement, user: User, sub: ScoreSub
 def send_pending_scores(
     session: Session, http: requests.Session, now: datetime, timeout: float, limit: int = 100
 ) -> tuple[int, int]:
-    """Send due submissions; failures back off exponentially. Returns (sent, failed)."""
+    """Send due submissions; failures back off exponentially. Returns (sent, failed).
+
+    Commits after each submission, so no database lock is held while the LMS is called.
+    """
     due = session.scalars(
         select(ScoreSubmission)
         .where(ScoreSubmission.status == "pending", ScoreSubmission.next_attempt_at <= now)
@@ -116,6 +119,7 @@ def send_pending_scores(
         .limit(limit)
     ).all()
     sent = failed = 0
+    session.commit()
     for sub in due:
         placement = session.get(Placement, sub.placement_id)
         user = session.get(User, sub.user_id)
@@ -137,5 +141,5 @@ def send_pending_scores(
         else:
             sub.status = "sent"
             sent += 1
-        session.flush()
+        session.commit()
     return sent, failed

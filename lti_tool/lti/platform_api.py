@@ -72,10 +72,15 @@ class PlatformApi:
         raise ServiceError("the LMS refused the tool's access token")
 
     def _forget_token(self, scopes: list[str]) -> None:
-        cached = self.session.get(ServiceToken, (self.platform.id, " ".join(sorted(set(scopes)))))
-        if cached is not None:
-            self.session.delete(cached)
-            self.session.flush()
+        key = (self.platform.id, " ".join(sorted(set(scopes))))
+        with Session(bind=self.session.get_bind()) as own:
+            cached = own.get(ServiceToken, key)
+            if cached is not None:
+                own.delete(cached)
+                own.commit()
+        stale = self.session.identity_map.get(self.session.identity_key(ServiceToken, key))
+        if stale is not None:
+            self.session.expunge(stale)
 
 
 def next_page(response: requests.Response) -> str | None:

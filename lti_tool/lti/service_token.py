@@ -14,6 +14,7 @@ import requests
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_tool.exceptions import ServiceError
@@ -58,10 +59,19 @@ def access_token(
     finally:
         client.close()
     expires = now + timedelta(seconds=int(token.get("expires_in") or 3600))
-    if cached is None:
-        cached = ServiceToken(platform_id=platform.id, scopes=scope)
-        session.add(cached)
-    cached.access_token = token["access_token"]
-    cached.expires_at = expires
-    session.flush()
-    return cached.access_token
+    _store(session, platform.id, scope, str(token["access_token"]), expires)
+    return str(token["access_token"])
+
+
+def _store(session: Session, platform_id: int, scope: str, token: str, expires: datetime) -> None:
+    """Cache the token in its own short transaction: no lock is held across the service call."""
+    with Session(bind=session.get_bind()) as own:
+        own.merge(ServiceToken(platform_id=platform_id, scopes=scope, access_token=token,
+                               expires_at=expires))
+        try:
+            own.commit()
+        except IntegrityError:  # another worker stored one at the same moment: use either
+            own.rollback()
+    cached = session.get(ServiceToken, (platform_id, scope))
+    if cached is not None:
+        session.refresh(cached)

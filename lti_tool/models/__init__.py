@@ -5,15 +5,25 @@ from lti_tool.models.course import Context, Membership, Placement, User
 from lti_tool.models.grades import ScoreSubmission
 from lti_tool.models.keys import ToolKey
 from lti_tool.models.platform import Deployment, DeploymentStatus, Platform
+from lti_tool.models.review import (
+    CardState,
+    CourseSchedule,
+    ReminderPreference,
+    ReminderSend,
+    ReviewLog,
+    ReviewSession,
+)
 from lti_tool.models.security import JwksCacheEntry, LoginState, ServiceToken, UsedNonce
 
 __all__ = [
     "Asset",
     "Card",
+    "CardState",
     "CardStatus",
     "CourseImport",
     "Unit",
     "Context",
+    "CourseSchedule",
     "Deployment",
     "DeploymentStatus",
     "JwksCacheEntry",
@@ -21,6 +31,10 @@ __all__ = [
     "Membership",
     "Placement",
     "Platform",
+    "ReminderPreference",
+    "ReminderSend",
+    "ReviewLog",
+    "ReviewSession",
     "ScoreSubmission",
     "ServiceToken",
     "ToolKey",

@@ -15,6 +15,7 @@ Reader = Callable[[ReadContext], Course]
 READER_MODULES: dict[Format, str] = {
     Format.COMMON_CARTRIDGE: "cartridge",
     Format.MOODLE_BACKUP: "moodle_backup",
+    Format.MOODLE19: "moodle19",
     Format.QTI12: "qti_files",
     Format.QTI21: "qti21",
     Format.MOODLE_XML: "moodle_xml",

@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlsplit
 
 from ..archive import Limits, Source
 from ..htmlblocks import AssetResolver
-from ..tree import Asset, Course, Provenance
+from ..tree import Asset, Block, BlockKind, Course, Module, Provenance, Section
 
 logger = logging.getLogger(__name__)
 
@@ -80,3 +80,23 @@ def resolve_ref(base: str, ref: str, prefixes: dict[str, str]) -> str | None:
 def provenance(source: str, anchor: str = "") -> Provenance:
     """Shorthand for a Provenance."""
     return Provenance(source, anchor)
+
+
+def modules_from_blocks(blocks: list[Block], title: str, provenance: Provenance) -> list[Module]:
+    """Shape a flat run of blocks: top-level headings start modules when there are several."""
+    levels = sorted({b.level for b in blocks if b.kind is BlockKind.HEADING})
+    top = levels[0] if levels else 0
+    tops = sum(1 for b in blocks if b.kind is BlockKind.HEADING and b.level == top)
+    modules = [Module(title, provenance=provenance)]
+    for block in blocks:
+        if block.kind is BlockKind.HEADING and block.level == top and tops >= 2:
+            if modules[-1].sections:
+                modules.append(Module(block.text, provenance=block.provenance))
+            else:
+                modules[-1].title = block.text
+            modules[-1].sections.append(Section(block.text, [], block.provenance))
+            continue
+        if not modules[-1].sections:
+            modules[-1].sections.append(Section("", [], block.provenance))
+        modules[-1].sections[-1].blocks.append(block)
+    return [m for m in modules if any(s.blocks for s in m.sections)]

@@ -104,11 +104,16 @@ class _CartridgeReader:
         if res is None or res.ident in self.used:
             return
         self.used.add(res.ident)
-        title = text_of(item, "title") or res.ident
+        self.safe_add(module, res, text_of(item, "title") or res.ident)
+
+    def safe_add(self, module: Module, res: _Resource, title: str) -> None:
+        """Add a resource; a damaged or missing file becomes a warning, not a failed import."""
         try:
             self.add_resource(module, res, title)
         except CourseImportError as exc:
             self.ctx.warn(f"'{title}' was skipped: {exc.message}")
+        except FileNotFoundError as exc:
+            self.ctx.warn(f"'{title}' was skipped: {exc.args[0]} is missing from the export.")
 
     def add_resource(self, module: Module, res: _Resource, title: str) -> None:
         rtype = res.rtype.lower()
@@ -119,7 +124,7 @@ class _CartridgeReader:
         elif rtype.startswith("imswl"):
             self._weblink(module, res, title)
         elif rtype.startswith("imsqti") or "question-bank" in rtype:
-            self._assessment(module, res, title)
+            self._assessment(module if module.title != OTHER_MODULE else None, res, title)
         elif rtype.startswith("assignment"):
             self._assignment(module, res, title)
 
@@ -202,12 +207,14 @@ class _CartridgeReader:
                 continue
             rtype = res.rtype.lower()
             is_page = rtype == "webcontent" and res.href.startswith("wiki_content/")
-            if is_page or rtype.startswith("imsdt"):
+            is_html = "learning-application-resource" in rtype and res.href.endswith(".html")
+            if is_page or is_html or rtype.startswith(("imsdt", "assignment")):
                 self.used.add(res.ident)
-                self.add_resource(other, res, _page_title(res.href) or res.ident)
+                res.rtype = "webcontent" if is_html else res.rtype
+                self.safe_add(other, res, _page_title(res.href) or res.ident)
             elif rtype.startswith("imsqti"):
                 self.used.add(res.ident)
-                self._assessment(None, res, res.ident)
+                self.safe_add(other, res, res.ident)
         self._keep(other)
         self._leftover_banks()
 

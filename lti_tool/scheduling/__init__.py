@@ -1,0 +1,1 @@
+"""Spaced review: FSRS scheduling, answer checking, daily sessions, mastery and reminders."""
