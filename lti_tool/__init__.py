@@ -23,7 +23,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         TEMPLATES_AUTO_RELOAD=not settings.is_production,
     )
     runtime.init_app(app, settings)
-    headers.init_app(app)
+    headers.init_app(app, settings.base_url)
     register_error_handlers(app)
     register_blueprints(app, settings)
     return app

@@ -14,8 +14,10 @@ def csp_nonce() -> str:
     return g.csp_nonce  # type: ignore[no-any-return]
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, base_url: str) -> None:
     """Register the header hook and the csp_nonce template global."""
+    scheme, _, rest = base_url.partition("://")
+    own_origin = f"{scheme}://{rest.split('/', 1)[0]}"
     app.add_template_global(csp_nonce, "csp_nonce")
 
     @app.after_request
@@ -26,7 +28,8 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault(
             "Content-Security-Policy",
             f"default-src 'self'; script-src 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; "
-            "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action *",
+            f"img-src 'self' data:; frame-src 'self' {own_origin}; object-src 'none'; "
+            "base-uri 'none'; form-action *",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")

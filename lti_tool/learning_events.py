@@ -205,7 +205,9 @@ def interaction(card: Card, context_id: int) -> xev.CardInteraction:
     return _other_interaction(kind, data, common)
 
 
-def _other_interaction(kind: str, data: dict[str, Any], common: dict[str, Any]) -> xev.CardInteraction:
+def _other_interaction(
+    kind: str, data: dict[str, Any], common: dict[str, Any]
+) -> xev.CardInteraction:
     pairs, items = data.get("pairs", []), data.get("sequence", [])
     if kind == CardKind.MATCHING and pairs:
         targets = _targets(data)

@@ -168,25 +168,29 @@ class Forwarder:
             .where(OutboxEntry.next_attempt_at <= now)
             .order_by(OutboxEntry.id)
             .limit(self.batch_size)
-            .with_for_update(skip_locked=True)
-        )
-        # One UPDATE ... RETURNING: atomic on SQLite (single writer) and, with SKIP LOCKED,
-        # two PostgreSQL forwarders never claim the same row.
-        claim = (
-            update(OutboxEntry)
-            .where(OutboxEntry.id.in_(due.scalar_subquery()))
-            .where(OutboxEntry.status == OutboxStatus.PENDING.value)
-            .where(OutboxEntry.next_attempt_at <= now)
-            .values(next_attempt_at=now + self.lease, attempts=OutboxEntry.attempts + 1)
-            .returning(
-                OutboxEntry.id,
-                OutboxEntry.statement_id,
-                OutboxEntry.lrs_key,
-                OutboxEntry.body,
-                OutboxEntry.attempts,
-            )
         )
         with self.session_factory() as session, session.begin():
+            if session.get_bind().dialect.name == "postgresql":
+                # Lock first, then update: PostgreSQL may re-run a LIMIT subquery inside
+                # UPDATE ... IN (...), and SKIP LOCKED keeps concurrent forwarders apart.
+                ids: Any = list(session.scalars(due.with_for_update(skip_locked=True)))
+            else:
+                # SQLite: one UPDATE ... RETURNING is atomic (single writer).
+                ids = due.scalar_subquery()
+            claim = (
+                update(OutboxEntry)
+                .where(OutboxEntry.id.in_(ids))
+                .where(OutboxEntry.status == OutboxStatus.PENDING.value)
+                .where(OutboxEntry.next_attempt_at <= now)
+                .values(next_attempt_at=now + self.lease, attempts=OutboxEntry.attempts + 1)
+                .returning(
+                    OutboxEntry.id,
+                    OutboxEntry.statement_id,
+                    OutboxEntry.lrs_key,
+                    OutboxEntry.body,
+                    OutboxEntry.attempts,
+                )
+            )
             rows = session.execute(claim, execution_options={"synchronize_session": False}).all()
         return sorted((Claimed(*row) for row in rows), key=lambda item: item.id)
 

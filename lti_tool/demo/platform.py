@@ -24,6 +24,8 @@ DEPLOYMENT_ID = "demo-deployment-1"
 CONTEXT_ID = "demo-course-101"
 CONTEXT_TITLE = "Workplace Safety Essentials (demo)"
 DEFAULT_LINK_ID = "demo-daily-review"
+# The frame of the course page that answers LTI Platform Storage messages, as Canvas names it.
+STORAGE_FRAME = "post_message_forwarding"
 ROLE_INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 ROLE_LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 ROLE_ADMIN = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"
@@ -106,9 +108,11 @@ class DemoPlatform:
         """The platform's public key set."""
         return {"keys": [dict(k.public_jwk) for k in session.scalars(select(DemoKey))]}
 
-    def login_params(self, user: DemoUser, message_hint: dict[str, Any]) -> dict[str, str]:
+    def login_params(
+        self, user: DemoUser, message_hint: dict[str, Any], storage: bool = False
+    ) -> dict[str, str]:
         """Third-party-initiated login parameters, as an LMS sends them."""
-        return {
+        params = {
             "iss": self.issuer,
             "login_hint": user.sub,
             "target_link_uri": self.launch_url,
@@ -116,6 +120,9 @@ class DemoPlatform:
             "client_id": CLIENT_ID,
             "lti_deployment_id": DEPLOYMENT_ID,
         }
+        if storage:
+            params["lti_storage_target"] = STORAGE_FRAME
+        return params
 
     def claims_for(
         self, session: Session, user: DemoUser, hint: dict[str, Any], nonce: str, now: datetime

@@ -53,7 +53,15 @@ def index() -> str:
         items=items,
         scores=scores,
         title=demo.CONTEXT_TITLE,
+        issuer=_platform().issuer,
+        storage_frame=demo.STORAGE_FRAME,
     )
+
+
+@bp.get("/storage-frame")
+def storage_frame() -> str:
+    """The course page's LTI Platform Storage frame (lti.put_data / lti.get_data)."""
+    return render_template("demo/storage_frame.html")
 
 
 @bp.get("/launch")
@@ -68,7 +76,8 @@ def launch() -> Response:
     session = db_session()
     _platform().ensure_registered(session)
     session.commit()
-    query = urlencode(_platform().login_params(user, hint))
+    storage = request.args.get("storage") == "1"
+    query = urlencode(_platform().login_params(user, hint, storage=storage))
     return make_response(redirect(url_for("lti.login") + "?" + query, code=302))
 
 

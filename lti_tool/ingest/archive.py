@@ -210,7 +210,8 @@ class SingleFileSource(Source):
 def _check_sizes(size: int, total: int, count: int, limits: Limits, name: str) -> None:
     if size > limits.max_file_bytes:
         raise ArchiveLimitError(
-            f"{name} is {size // MiB} MiB; the limit per file is {limits.max_file_bytes // MiB} MiB."
+            f"{name} is {size // MiB} MiB; the limit per file is "
+            f"{limits.max_file_bytes // MiB} MiB."
         )
     if total > limits.max_total_bytes:
         raise ArchiveLimitError(
@@ -313,19 +314,6 @@ def opened(path: Path, limits: Limits | None = None) -> Iterator[Source]:
         yield source
     finally:
         source.close()
-
-
-def zip_source_from_bytes(data: bytes, label: str, limits: Limits) -> ZipSource:
-    """Open zip bytes (a .docx, a nested archive) with the same checks, via a temporary file."""
-    handle = tempfile.NamedTemporaryFile(prefix="microreview-", suffix=".zip", delete=False)
-    with handle:
-        handle.write(data)
-    try:
-        source = ZipSource(Path(handle.name), limits)
-        source.label = label
-        return source
-    finally:
-        os.unlink(handle.name)
 
 
 def suffix_of(name: str) -> str:

@@ -22,6 +22,7 @@ from .sanitize import clean_html
 from .splitter import Unit, content_hash
 from .tree import Blank, Choice, Course, NumericAnswer, Pair, Provenance, Question
 
+
 class CardKind(StrEnum):
     """Kinds of card: the question kinds, plus generated cloze."""
 
@@ -109,7 +110,9 @@ class CardOptions:
     generators: tuple[CardGenerator, ...] = ()
 
 
-def make_cards(course: Course, units: list[Unit], options: CardOptions) -> tuple[list[Card], list[str]]:
+def make_cards(
+    course: Course, units: list[Unit], options: CardOptions
+) -> tuple[list[Card], list[str]]:
     """Imported cards from the course's questions, then generated cards per unit."""
     cards, warnings = imported_cards(course, units, options)
     per_unit: dict[str | None, int] = {}
@@ -206,7 +209,9 @@ def _cloze_card(unit: Unit, item: cloze.ClozeItem) -> Card:
 
 
 def _recall_card(unit: Unit, points: list[str]) -> Card:
-    prompt = f"Recall the main points of “{unit.title}”." if unit.title else "Recall the main points."
+    prompt = (
+        f"Recall the main points of “{unit.title}”." if unit.title else "Recall the main points."
+    )
     card = Card(
         key=f"recall:{unit.key}",
         kind=CardKind.RECALL,

@@ -14,12 +14,42 @@ from .sentences import split_sentences
 
 BLANK = "_____"
 #: A sentence proper ends with a full stop or exclamation mark (headings and questions do not).
-_COMPLETE = re.compile(r"[.!][\"')\]’”]*$")
+_COMPLETE = re.compile(r"[.!][\"')\]’”]*$")  # noqa: RUF001 - typographic quotes
 MIN_WORDS, MAX_WORDS, IDEAL_WORDS = 8, 40, 20
 #: Sentences starting with these lean on the sentence before: not self-contained.
 DEPENDENT_STARTS = frozenset(
-    "this that these those it its they them their he she his her however but and or so also "
-    "such then thus therefore here there which another other both either".split()
+    [
+        "this",
+        "that",
+        "these",
+        "those",
+        "it",
+        "its",
+        "they",
+        "them",
+        "their",
+        "he",
+        "she",
+        "his",
+        "her",
+        "however",
+        "but",
+        "and",
+        "or",
+        "so",
+        "also",
+        "such",
+        "then",
+        "thus",
+        "therefore",
+        "here",
+        "there",
+        "which",
+        "another",
+        "other",
+        "both",
+        "either",
+    ]
 )
 
 
@@ -58,7 +88,7 @@ def candidate_sentences(
             words = sentence.split()
             if not MIN_WORDS <= len(words) <= MAX_WORDS or not _COMPLETE.search(sentence):
                 continue
-            if not sentence[0].isalnum() and sentence[0] not in "\"'“‘(":
+            if not sentence[0].isalnum() and sentence[0] not in "\"'“‘(":  # noqa: RUF001
                 continue
             if words[0].lower().strip("\"'(") in DEPENDENT_STARTS:
                 continue

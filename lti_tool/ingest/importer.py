@@ -162,6 +162,10 @@ def _compare(old: dict[str, str], new: dict[str, str]) -> Changes:
 def diff(old: ImportResult, new: ImportResult) -> ImportDiff:
     """Compare two imports of the same course by stable keys and content hashes."""
     return ImportDiff(
-        units=_compare({u.key: u.content_hash for u in old.units}, {u.key: u.content_hash for u in new.units}),
-        cards=_compare({c.key: c.content_hash for c in old.cards}, {c.key: c.content_hash for c in new.cards}),
+        units=_compare(
+            {u.key: u.content_hash for u in old.units}, {u.key: u.content_hash for u in new.units}
+        ),
+        cards=_compare(
+            {c.key: c.content_hash for c in old.cards}, {c.key: c.content_hash for c in new.cards}
+        ),
     )

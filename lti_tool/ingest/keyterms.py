@@ -16,7 +16,7 @@ from .stopwords import GENERIC_WORDS, STOP_WORDS
 
 #: Courses up to this many words use the library engines (YAKE, pysbd) under ``auto``.
 AUTO_LIBRARY_WORDS = 100_000
-_BREAK = re.compile(r"[.,;:!?()\[\]{}\"“”‘’/\\|<>=+*#@&%$^~`…–—]+|\s-\s|'s\b")
+_BREAK = re.compile(r"[.,;:!?()\[\]{}\"“”‘’/\\|<>=+*#@&%$^~`…–—]+|\s-\s|'s\b")  # noqa: RUF001
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'-]*[A-Za-z0-9]|[A-Za-z]{2,}|[A-Z]")
 
 
@@ -33,7 +33,7 @@ def is_good_term(term: str) -> bool:
     if not 1 <= len(words) <= 4:
         return False
     lowered = [w.lower() for w in words]
-    if lowered[0] in STOP_WORDS or lowered[-1] in STOP_WORDS:
+    if any(w in STOP_WORDS for w in lowered) or lowered[0] in GENERIC_WORDS:
         return False
     if any(w in GENERIC_WORDS for w in lowered) and len(words) == 1:
         return False
@@ -52,7 +52,7 @@ def candidates(text: str) -> Counter[str]:
     found: Counter[str] = Counter()
     for chunk in _BREAK.split(text):
         run: list[str] = []
-        for word in _WORD.findall(chunk) + [""]:
+        for word in [*_WORD.findall(chunk), ""]:
             if word and word.lower() not in STOP_WORDS:
                 run.append(word)
                 continue

@@ -48,7 +48,9 @@ class UnitIndex:
             df.update(c.keys())
         n = len(units)
         self.idf = {t: math.log((n + 1) / (d + 0.5)) for t, d in df.items()}
-        self.vectors = [{t: (1 + math.log(c)) * self.idf[t] for t, c in cnt.items()} for cnt in counts]
+        self.vectors = [
+            {t: (1 + math.log(c)) * self.idf[t] for t, c in cnt.items()} for cnt in counts
+        ]
         self.norms = [math.sqrt(sum(v * v for v in vec.values())) or 1.0 for vec in self.vectors]
 
     def best(self, text: str, candidates: list[int]) -> tuple[int | None, float]:

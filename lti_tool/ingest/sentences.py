@@ -23,7 +23,9 @@ def fast_sentences(text: str) -> list[str]:
     for match in _CANDIDATE.finditer(text):
         piece = text[start : match.start()]
         last = _LAST_WORD.search(piece)
-        if last and (last.group(1).lower().rstrip(".") in _ABBREVIATIONS or len(last.group(1)) == 1):
+        if last and (
+            last.group(1).lower().rstrip(".") in _ABBREVIATIONS or len(last.group(1)) == 1
+        ):
             continue
         sentences.append(piece.strip())
         start = match.end()
@@ -32,7 +34,7 @@ def fast_sentences(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _segmenter():  # noqa: ANN202 - pysbd has no type hints
+def _segmenter():
     import pysbd  # imported lazily: building the segmenter compiles many rules
 
     return pysbd.Segmenter(language="en", clean=False)

@@ -123,7 +123,9 @@ class ReminderPreference(Base):
 
     __tablename__ = "reminder_preferences"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     email: Mapped[str] = mapped_column(String(320), default="")
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     local_hour: Mapped[int | None] = mapped_column(default=None)

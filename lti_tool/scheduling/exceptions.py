@@ -30,7 +30,7 @@ class StaleAnswerError(SchedulingError):
 
 
 class InvalidLinkError(MicroreviewError):
-    """Raised when a signed reminder, unsubscribe or calendar link is tampered, expired or revoked."""
+    """Raised when a signed reminder or unsubscribe link is tampered, expired or revoked."""
 
     status = 403
     title = "This link no longer works"
@@ -39,3 +39,8 @@ class InvalidLinkError(MicroreviewError):
 
 class MailError(SchedulingError):
     """Raised when the SMTP server refuses or cannot be reached."""
+
+    def __init__(self, reason: str, connected: bool = True):
+        super().__init__(reason)
+        # False when no message could have left: the send may safely be tried again later.
+        self.connected = connected

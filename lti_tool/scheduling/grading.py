@@ -19,7 +19,7 @@ Answer = Mapping[str, Sequence[str]]
 RATINGS = ("again", "hard", "good", "easy")
 _ARTICLES = re.compile(r"^(a|an|the)\s+")
 _SPACES = re.compile(r"\s+")
-_EDGE_PUNCT = ".,;:!?\"'()[]“”‘’"
+_EDGE_PUNCT = ".,;:!?\"'()[]\u201c\u201d\u2018\u2019"
 
 
 @dataclass(frozen=True)
@@ -164,3 +164,26 @@ def is_self_rated(kind: str) -> bool:
 def check(kind: str, data: dict[str, Any], answer: Answer) -> Grade:
     """Check an answer to a card of `kind`; unknown kinds are self-rated like recall cards."""
     return _CHECKERS.get(kind, _recall)(data, answer)
+
+
+def describe(kind: str, data: dict[str, Any], response: dict[str, Any]) -> str:
+    """The learner's answer in words, for the feedback page."""
+    if "choice" in response:
+        texts = {c["ident"]: c["text"] for c in data.get("choices", [])}
+        return ", ".join(texts.get(i, i) for i in response["choice"]) or "(no choice)"
+    if "matches" in response:
+        prompts = [p["prompt"] for p in data.get("pairs", [])]
+        pairs = zip(prompts, response["matches"], strict=False)
+        return "; ".join(f"{p} → {g or '(none)'}" for p, g in pairs)
+    if "positions" in response:
+        items = data.get("sequence", [])
+        ranked = sorted(
+            (int(p), items[i]) for i, p in enumerate(response["positions"]) if str(p).isdigit()
+        )
+        return " → ".join(text for _, text in ranked) or "(no order given)"
+    if "blanks" in response:
+        return ", ".join(v or "(empty)" for v in response["blanks"].values())
+    if "rating" in response:
+        return f"you rated your recall “{response['rating']}”"
+    value = response.get("text", response.get("number", ""))
+    return str(value) or "(empty)"

@@ -1,4 +1,4 @@
-"""Mastery: the share of a course's published cards a learner retains at the target, and its grade."""
+"""Mastery: the share of a course's published cards retained at the target, and its grade."""
 
 from __future__ import annotations
 
@@ -57,11 +57,11 @@ def mastery(
 def queue_mastery_grade(
     session: Session, placement: Placement, user_id: int, value: Mastery, now: datetime
 ) -> ScoreSubmission | None:
-    """Queue the learner's mastery for the placement's gradebook column (one pending per learner)."""
+    """Queue the learner's mastery for the placement's gradebook (one pending per learner)."""
     if not (placement.lineitem_url or placement.lineitems_url):
         return None
-    activity = ACTIVITY_COMPLETED if value.total and value.seen == value.total else (
-        ACTIVITY_IN_PROGRESS
+    activity = (
+        ACTIVITY_COMPLETED if value.total and value.seen == value.total else (ACTIVITY_IN_PROGRESS)
     )
     comment = f"{value.retained} of {value.total} cards at the retention target"
     pending = session.scalars(

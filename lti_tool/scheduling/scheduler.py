@@ -22,7 +22,12 @@ from lti_tool.models.review import (
 )
 
 DEFAULT_PARAMETERS: tuple[float, ...] = tuple(Scheduler().parameters)
-SELF_RATINGS = {"again": Rating.Again, "hard": Rating.Hard, "good": Rating.Good, "easy": Rating.Easy}
+SELF_RATINGS = {
+    "again": Rating.Again,
+    "hard": Rating.Hard,
+    "good": Rating.Good,
+    "easy": Rating.Easy,
+}
 
 
 @dataclass(frozen=True)
@@ -36,8 +41,10 @@ class Targets:
 
     def retention_for(self, critical: bool) -> float:
         """The desired retention of a card, raised when its unit is critical."""
-        return max(self.critical_retention, self.desired_retention) if critical else (
-            self.desired_retention
+        return (
+            max(self.critical_retention, self.desired_retention)
+            if critical
+            else (self.desired_retention)
         )
 
     @property
@@ -149,7 +156,7 @@ def apply(row: CardState, scheduled: Scheduled) -> None:
 def retrievability(
     stability: float | None, last_review: datetime | None, at: datetime, targets: Targets
 ) -> float:
-    """Predicted recall probability at `at` (0 for a card never reviewed), as py-fsrs computes it."""
+    """Predicted recall probability at `at` (0 if never reviewed), as py-fsrs computes it."""
     if stability is None or last_review is None:
         return 0.0
     elapsed_days = max(0, (at - last_review).days)

@@ -21,7 +21,7 @@ def fixtures() -> Path:
 
 
 def pdf_bytes(lines: list[tuple[int, str]], password: str | None = None, pages: int = 1) -> bytes:
-    """A PDF whose first page draws ``lines`` as (font size, text); no text if ``lines`` is empty."""
+    """A PDF whose first page draws ``lines`` as (font size, text); no text if none given."""
     writer = PdfWriter()
     for number in range(pages):
         page = writer.add_blank_page(612, 792)
@@ -53,6 +53,6 @@ def pdf_bytes(lines: list[tuple[int, str]], password: str | None = None, pages: 
 
 
 @pytest.fixture
-def make_pdf():  # noqa: ANN201 - returns the builder function
+def make_pdf():
     """The ``pdf_bytes`` builder, for tests that need a small PDF."""
     return pdf_bytes

@@ -79,7 +79,7 @@ def test_huge_single_file_is_refused(tmp_path: Path) -> None:
         import_course(big, options=_limits(max_file_bytes=1 << 20))
 
 
-def _limits(**kwargs: int):  # noqa: ANN202
+def _limits(**kwargs: int):
     from lti_tool.ingest.importer import ImportOptions
 
     return ImportOptions(limits=Limits(**kwargs))
@@ -87,7 +87,9 @@ def _limits(**kwargs: int):  # noqa: ANN202
 
 def test_truncated_zip_says_the_upload_was_cut_off(tmp_path: Path) -> None:
     """Half a zip file is reported as damaged, with advice to export again."""
-    whole = _zip(tmp_path / "whole.imscc", {"imsmanifest.xml": MANIFEST, "a.html": b"<p>hi</p>" * 500})
+    whole = _zip(
+        tmp_path / "whole.imscc", {"imsmanifest.xml": MANIFEST, "a.html": b"<p>hi</p>" * 500}
+    )
     cut = tmp_path / "cut.imscc"
     cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
     with pytest.raises(CorruptArchiveError) as caught:
@@ -132,7 +134,10 @@ def test_xml_entities_are_refused(tmp_path: Path, payload: bytes) -> None:
 
 def test_entity_in_cartridge_manifest_is_refused(tmp_path: Path) -> None:
     """The same protection covers XML inside an archive."""
-    upload = _zip(tmp_path / "c.imscc", {"imsmanifest.xml": EXTERNAL_ENTITY.replace(b"questestinterop", b"manifest")})
+    upload = _zip(
+        tmp_path / "c.imscc",
+        {"imsmanifest.xml": EXTERNAL_ENTITY.replace(b"questestinterop", b"manifest")},
+    )
     with pytest.raises(UnsafeXmlError):
         import_course(upload)
 
@@ -146,15 +151,17 @@ def test_unknown_format_lists_what_is_supported(tmp_path: Path) -> None:
     assert "Common Cartridge" in str(caught.value)
 
 
-def test_encrypted_pdf_has_no_text_layer(tmp_path: Path, make_pdf) -> None:  # noqa: ANN001
+def test_encrypted_pdf_has_no_text_layer(tmp_path: Path, make_pdf) -> None:
     """A password-protected PDF is refused as having no readable text layer."""
     upload = tmp_path / "locked.pdf"
-    upload.write_bytes(make_pdf([(12, "Secret procedure text for the plant floor.")], password="pw"))
+    upload.write_bytes(
+        make_pdf([(12, "Secret procedure text for the plant floor.")], password="pw")
+    )
     with pytest.raises(NoTextLayerError, match="encrypted"):
         import_course(upload)
 
 
-def test_image_only_pdf_has_no_text_layer(tmp_path: Path, make_pdf) -> None:  # noqa: ANN001
+def test_image_only_pdf_has_no_text_layer(tmp_path: Path, make_pdf) -> None:
     """A PDF of pages without text (scans) is refused with OCR advice."""
     upload = tmp_path / "scan.pdf"
     upload.write_bytes(make_pdf([], pages=3))

@@ -24,7 +24,8 @@ MOODLE_XML = """<?xml version="1.0" encoding="UTF-8"?>
   <questiontext format="html"><text>Safe pressure in bar?</text></questiontext>
   <answer fraction="100"><text>0</text><tolerance>0.1</tolerance></answer></question>
  <question type="cloze"><name><text>Cloze</text></name>
-  <questiontext format="html"><text>Isolate the {1:MULTICHOICE:=energy~water} source.</text></questiontext></question>
+  <questiontext format="html"><text>Isolate the {1:MULTICHOICE:=energy~water} source.</text>
+  </questiontext></question>
  <question type="essay"><name><text>Why</text></name>
   <questiontext format="html"><text>Explain why lockout matters.</text></questiontext></question>
 </quiz>"""
@@ -53,7 +54,7 @@ def test_markdown_folder_reads_in_order_with_index_first(tmp_path: Path) -> None
     assert [s.title for s in course.modules[0].sections] == ["Overview", "First", "Second"]
 
 
-def test_pdf_headings_come_from_font_sizes(tmp_path: Path, make_pdf) -> None:  # noqa: ANN001
+def test_pdf_headings_come_from_font_sizes(tmp_path: Path, make_pdf) -> None:
     """Large lines become headings that start modules; body lines become paragraphs."""
     body = "The operator tests the emergency stop button at the start of every shift."
     lines = [(24, "Emergency Stops"), *[(11, body)] * 6, (24, "Guards"), *[(11, body)] * 6]
@@ -90,7 +91,9 @@ def test_html_page_is_detected_by_content_not_extension(tmp_path: Path) -> None:
     upload = tmp_path / "page.txt"
     upload.write_text(
         "<!DOCTYPE html><html><head><title>Fire safety</title><script>x()</script></head>"
-        "<body><h1>Fire safety</h1><p>" + "Keep exits clear at all times. " * 30 + "</p></body></html>"
+        "<body><h1>Fire safety</h1><p>"
+        + "Keep exits clear at all times. " * 30
+        + "</p></body></html>"
     )
     result = import_course(upload)
     assert result.source_format is Format.HTML

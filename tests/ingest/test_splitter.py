@@ -61,8 +61,14 @@ def test_headings_start_units_and_never_end_them() -> None:
 
 def test_modules_are_never_merged() -> None:
     """Tiny sections in different modules stay in separate units, in course order."""
-    c = Course("T", "html", modules=[Module("A", [Section("a", [para(20)], PROV)]),
-                                     Module("B", [Section("b", [para(20)], PROV)])])
+    c = Course(
+        "T",
+        "html",
+        modules=[
+            Module("A", [Section("a", [para(20)], PROV)]),
+            Module("B", [Section("b", [para(20)], PROV)]),
+        ],
+    )
     units = split_course(c, OPTIONS)
     assert [(u.module_index, u.module_title) for u in units] == [(0, "A"), (1, "B")]
 
@@ -83,6 +89,8 @@ def test_content_hash_is_stable_and_content_sensitive() -> None:
 
 def test_unit_html_is_sanitized() -> None:
     """Script and event handlers in a block never reach the unit body."""
-    block = Block(BlockKind.PARAGRAPH, '<p onclick="x()">Hi<script>alert(1)</script></p>', "Hi", PROV)
+    block = Block(
+        BlockKind.PARAGRAPH, '<p onclick="x()">Hi<script>alert(1)</script></p>', "Hi", PROV
+    )
     unit = split_course(course(Section("S", [block], PROV)), OPTIONS)[0]
     assert "script" not in unit.html and "onclick" not in unit.html

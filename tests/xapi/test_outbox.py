@@ -1,7 +1,8 @@
-"""Transactional outbox and forwarder: delivery, 409, dead letters, outages, crashes, concurrency."""
+"""Transactional outbox and forwarder: delivery, 409, dead letters, outages, crashes, races."""
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from collections import Counter
@@ -105,8 +106,6 @@ def test_statement_already_in_the_lrs_counts_as_delivered(
     ids = _enqueue_answers(sessions, builder, make_answer, 5, clock)
     with sessions() as session:
         known = session.scalars(select(OutboxEntry.body).order_by(OutboxEntry.id)).first()
-    import json
-
     different = json.loads(known)
     different["result"]["success"] = not different["result"]["success"]
     lrs_client.put_statement(different)  # same id, other content: the LRS answers 409 to ours

@@ -150,7 +150,10 @@ def store_statements(
     ids = [str(s["id"]).lower() for s in statements if "id" in s]
     if len(ids) != len(set(ids)):
         raise BadRequest("the batch contains the same statement id twice")
-    stored = utcnow()
+    now = utcnow()
+    # Stored time is exposed with millisecond precision; keep the column identical so that
+    # `since` given a returned `stored` value excludes that statement.
+    stored = now.replace(microsecond=now.microsecond // 1000 * 1000)
     batch = [
         prepare(s, tenant=tenant, authority=authority, stored=stored, version=version)
         for s in statements

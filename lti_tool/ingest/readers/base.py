@@ -10,7 +10,6 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ..archive import Limits, Source
-from ..htmlblocks import AssetResolver
 from ..tree import Asset, Block, BlockKind, Course, Module, Provenance, Section
 
 logger = logging.getLogger(__name__)

@@ -161,7 +161,8 @@ class _CartridgeReader:
         url = url_el.get("href", "") if url_el is not None else ""
         if not url.lower().startswith(("http://", "https://")):
             return
-        html = f'<p>Further reading: <a href="{_esc(url)}">{_esc(text_of(link, "title") or url)}</a></p>'
+        label = _esc(text_of(link, "title") or url)
+        html = f'<p>Further reading: <a href="{_esc(url)}">{label}</a></p>'
         block = Block(BlockKind.REFERENCE, html, "", Provenance(path, res.ident))
         module.sections.append(Section(title, [block], Provenance(path, res.ident)))
 
@@ -220,17 +221,17 @@ class _CartridgeReader:
 
     def _leftover_banks(self) -> None:
         for name in sorted(self.ctx.source.names()):
-            if name.startswith(NON_CC_FOLDER) and name.endswith(".qti"):
-                if name not in self.used_files:
-                    self.used_files.add(name)
-                    try:
-                        root = parse_xml(self.ctx.source.read(name), name)
-                    except MalformedFileError as exc:
-                        self.ctx.warn(exc.message)
-                        continue
-                    groups, warnings = parse_questestinterop(root, name)
-                    self.ctx.course.question_bank.extend(q for g in groups for q in g.questions)
-                    self.ctx.course.warnings.extend(warnings)
+            is_bank = name.startswith(NON_CC_FOLDER) and name.endswith(".qti")
+            if is_bank and name not in self.used_files:
+                self.used_files.add(name)
+                try:
+                    root = parse_xml(self.ctx.source.read(name), name)
+                except MalformedFileError as exc:
+                    self.ctx.warn(exc.message)
+                    continue
+                groups, warnings = parse_questestinterop(root, name)
+                self.ctx.course.question_bank.extend(q for g in groups for q in g.questions)
+                self.ctx.course.warnings.extend(warnings)
 
 
 def _page_title(href: str) -> str:

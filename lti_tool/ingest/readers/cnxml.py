@@ -125,5 +125,3 @@ def _exercises(content: Element, path: str) -> list[Question]:
             )
         )
     return found
-
-

@@ -59,7 +59,11 @@ def _paragraph(ctx: ReadContext, paragraph: Paragraph, prov: Provenance) -> list
     level = _heading_level(style)
     if text and level:
         tag = f"h{min(level, 6)}"
-        found.append(Block(BlockKind.HEADING, f"<{tag}>{htmlmod.escape(text)}</{tag}>", text, prov, level=level))
+        found.append(
+            Block(
+                BlockKind.HEADING, f"<{tag}>{htmlmod.escape(text)}</{tag}>", text, prov, level=level
+            )
+        )
     elif text:
         found.append(Block(BlockKind.PARAGRAPH, f"<p>{htmlmod.escape(text)}</p>", text, prov))
     for rid in element_images(paragraph):

@@ -45,7 +45,9 @@ class _BackupReader:
     def __init__(self, ctx: ReadContext, backup: Element) -> None:
         self.ctx = ctx
         contents = backup.find("information/contents")
-        self.activities = [_activity(a) for a in contents.iter("activity")] if contents is not None else []
+        self.activities = (
+            [_activity(a) for a in contents.iter("activity")] if contents is not None else []
+        )
         self.sections = [
             (text_of(s, "sectionid"), text_of(s, "directory"))
             for s in (contents.iter("section") if contents is not None else [])
@@ -134,7 +136,9 @@ class _BackupReader:
         prov = Provenance(path, f"cm-{act.moduleid}")
         handler(self, module, act, body, prov, self.resolver(root.get("contextid", "")))
 
-    def html_section(self, module: Module, title: str, html: str, prov: Provenance, resolve) -> None:  # noqa: ANN001
+    def html_section(
+        self, module: Module, title: str, html: str, prov: Provenance, resolve
+    ) -> None:
         """Append a section made of an HTML field, if it has content."""
         blocks = html_to_blocks(html, prov, resolve)
         if blocks:
@@ -160,21 +164,21 @@ def _activity(el: Element) -> _Activity:
 Handler = Callable[[_BackupReader, Module, _Activity, Element, Provenance, Callable], None]
 
 
-def _page(r: _BackupReader, m: Module, a: _Activity, body: Element, p: Provenance, res) -> None:  # noqa: ANN001
+def _page(r: _BackupReader, m: Module, a: _Activity, body: Element, p: Provenance, res) -> None:
     r.html_section(m, text_of(body, "name") or a.title, text_of(body, "content"), p, res)
 
 
-def _label(r: _BackupReader, m: Module, a: _Activity, body: Element, p: Provenance, res) -> None:  # noqa: ANN001
+def _label(r: _BackupReader, m: Module, a: _Activity, body: Element, p: Provenance, res) -> None:
     r.html_section(m, "", text_of(body, "intro"), p, res)
 
 
-def _intro(r: _BackupReader, m: Module, a: _Activity, body: Element, p: Provenance, res) -> None:  # noqa: ANN001
+def _intro(r: _BackupReader, m: Module, a: _Activity, body: Element, p: Provenance, res) -> None:
     intro = text_of(body, "intro")
     if len(squash(intro).split()) >= MIN_INTRO_WORDS:
         r.html_section(m, text_of(body, "name") or a.title, intro, p, res)
 
 
-def _book(r: _BackupReader, m: Module, a: _Activity, body: Element, p: Provenance, res) -> None:  # noqa: ANN001
+def _book(r: _BackupReader, m: Module, a: _Activity, body: Element, p: Provenance, res) -> None:
     chapters = sorted(body.iter("chapter"), key=lambda c: int(text_of(c, "pagenum") or 0))
     book_title = text_of(body, "name") or a.title
     _intro(r, m, a, body, p, res)
@@ -188,7 +192,7 @@ def _book(r: _BackupReader, m: Module, a: _Activity, body: Element, p: Provenanc
             m.sections[-1].level = 3 if text_of(chapter, "subchapter") == "1" else 2
 
 
-def _lesson(r: _BackupReader, m: Module, a: _Activity, body: Element, p: Provenance, res) -> None:  # noqa: ANN001
+def _lesson(r: _BackupReader, m: Module, a: _Activity, body: Element, p: Provenance, res) -> None:
     content_pages = {"20", "21", "30", "31"}  # branch table, end of branch, cluster, end of cluster
     for page in body.iter("page"):
         prov = Provenance(p.source, f"page-{page.get('id', '')}")
@@ -196,7 +200,7 @@ def _lesson(r: _BackupReader, m: Module, a: _Activity, body: Element, p: Provena
             r.html_section(m, text_of(page, "title"), text_of(page, "contents"), prov, res)
 
 
-def _glossary(r: _BackupReader, m: Module, a: _Activity, body: Element, p: Provenance, res) -> None:  # noqa: ANN001
+def _glossary(r: _BackupReader, m: Module, a: _Activity, body: Element, p: Provenance, res) -> None:
     items = []
     for entry in body.iter("entry"):
         concept, definition = text_of(entry, "concept"), text_of(entry, "definition")
@@ -206,7 +210,7 @@ def _glossary(r: _BackupReader, m: Module, a: _Activity, body: Element, p: Prove
         r.html_section(m, text_of(body, "name") or a.title, f"<dl>{''.join(items)}</dl>", p, res)
 
 
-def _wiki(r: _BackupReader, m: Module, a: _Activity, body: Element, p: Provenance, res) -> None:  # noqa: ANN001
+def _wiki(r: _BackupReader, m: Module, a: _Activity, body: Element, p: Provenance, res) -> None:
     for page in body.iter("page"):
         prov = Provenance(p.source, f"wikipage-{page.get('id', '')}")
         html = text_of(page, "cachedcontent")
@@ -214,14 +218,14 @@ def _wiki(r: _BackupReader, m: Module, a: _Activity, body: Element, p: Provenanc
             r.html_section(m, text_of(page, "title"), html, prov, res)
 
 
-def _url(r: _BackupReader, m: Module, a: _Activity, body: Element, p: Provenance, res) -> None:  # noqa: ANN001
+def _url(r: _BackupReader, m: Module, a: _Activity, body: Element, p: Provenance, res) -> None:
     url = text_of(body, "externalurl")
     if url.lower().startswith(("http://", "https://")):
         html = f'<p>Further reading: <a href="{_esc(url)}">{_esc(a.title or url)}</a></p>'
         m.sections.append(Section(a.title, [Block(BlockKind.REFERENCE, html, "", p)], p))
 
 
-def _quiz(r: _BackupReader, m: Module, a: _Activity, body: Element, p: Provenance, res) -> None:  # noqa: ANN001
+def _quiz(r: _BackupReader, m: Module, a: _Activity, body: Element, p: Provenance, res) -> None:
     _intro(r, m, a, body, p, res)
     for question in _quiz_questions(r.bank, body):
         if id(question) not in r.used_questions:
@@ -229,7 +233,7 @@ def _quiz(r: _BackupReader, m: Module, a: _Activity, body: Element, p: Provenanc
             m.questions.append(question)
 
 
-def _quiz_questions(bank: QuestionBank, quiz: Element) -> list:  # noqa: ANN401
+def _quiz_questions(bank: QuestionBank, quiz: Element) -> list:
     """Questions in slot order: 4.x references bank entries, older backups question ids."""
     found = []
     instances = sorted(quiz.iter("question_instance"), key=lambda i: int(text_of(i, "slot") or 0))
@@ -237,7 +241,9 @@ def _quiz_questions(bank: QuestionBank, quiz: Element) -> list:  # noqa: ANN401
         ref = inst.find("question_reference")
         if ref is not None:
             version = text_of(ref, "version")
-            q = bank.for_entry(text_of(ref, "questionbankentryid"), "" if version == NULL else version)
+            q = bank.for_entry(
+                text_of(ref, "questionbankentryid"), "" if version == NULL else version
+            )
         else:
             q = bank.by_id.get(text_of(inst, "questionid") or text_of(inst, "question"))
         if q is not None:
@@ -249,7 +255,9 @@ def _quiz_questions(bank: QuestionBank, quiz: Element) -> list:  # noqa: ANN401
 
 
 def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )
 
 
 _HANDLERS: dict[str, Handler] = {

@@ -78,7 +78,9 @@ def parse_question(el: Element, provenance: Provenance) -> Question | None:
         q.choices = [Choice(str(i), plain(t), f > 0) for i, (t, f) in enumerate(answers)]
     elif qtype == "truefalse":
         q.kind = K.TRUE_FALSE
-        q.choices = [Choice(str(i), plain(t).capitalize(), f > 0) for i, (t, f) in enumerate(answers)]
+        q.choices = [
+            Choice(str(i), plain(t).capitalize(), f > 0) for i, (t, f) in enumerate(answers)
+        ]
     elif qtype == "shortanswer":
         q.kind, q.answers = K.SHORT_ANSWER, [plain(t) for t, f in answers if f >= 100]
     elif qtype == "numerical":

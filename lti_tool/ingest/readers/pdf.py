@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pypdf import PdfReader
@@ -33,7 +33,9 @@ class _Line:
 
 def read(ctx: ReadContext) -> Course:
     """Read every page's text; the outline or larger fonts give the headings."""
-    name = next(n for n in ctx.source.names() if n.lower().endswith(".pdf") or len(ctx.source.names()) == 1)
+    name = next(
+        n for n in ctx.source.names() if n.lower().endswith(".pdf") or len(ctx.source.names()) == 1
+    )
     pdf = _open(ctx.source.read(name), name)
     lines = _lines(pdf)
     words = sum(len(line.text.split()) for line in lines)
@@ -66,18 +68,25 @@ def _lines(pdf: PdfReader) -> list[_Line]:
     lines: list[_Line] = []
     for number, page in enumerate(pdf.pages):
         parts: list[tuple[str, float]] = []
-
-        def visit(text: str, cm: Sequence[float], tm: Sequence[float], font: object, size: float) -> None:
-            scale = (abs(tm[3]) or 1.0) * (abs(cm[3]) or 1.0)
-            parts.append((text, float(size or 0) * scale))
-
         try:
-            page.extract_text(visitor_text=visit)
+            page.extract_text(visitor_text=_collector(parts))
         except (PyPdfError, ValueError, KeyError) as exc:
             logger.info("page %s unreadable: %s", number + 1, exc)
             continue
         lines.extend(_join_parts(parts, number))
     return lines
+
+
+def _collector(parts: list[tuple[str, float]]) -> Callable[..., None]:
+    """A pypdf text visitor that records each text run with its rendered font size."""
+
+    def visit(
+        text: str, cm: Sequence[float], tm: Sequence[float], font: object, size: float
+    ) -> None:
+        scale = (abs(tm[3]) or 1.0) * (abs(cm[3]) or 1.0)
+        parts.append((text, float(size or 0) * scale))
+
+    return visit
 
 
 def _join_parts(parts: list[tuple[str, float]], page: int) -> list[_Line]:
@@ -101,7 +110,7 @@ def _outline_headings(pdf: PdfReader) -> dict[int, list[tuple[str, int]]]:
     """Outline entries by page: (title, level)."""
     found: dict[int, list[tuple[str, int]]] = {}
 
-    def walk(items: list, level: int) -> None:  # noqa: ANN001
+    def walk(items: list, level: int) -> None:
         for item in items:
             if isinstance(item, list):
                 walk(item, level + 1)
@@ -120,7 +129,9 @@ def _outline_headings(pdf: PdfReader) -> dict[int, list[tuple[str, int]]]:
     return found
 
 
-def _blocks(lines: list[_Line], outline: dict[int, list[tuple[str, int]]], name: str) -> list[Block]:
+def _blocks(
+    lines: list[_Line], outline: dict[int, list[tuple[str, int]]], name: str
+) -> list[Block]:
     sizes = [line.size for line in lines if line.size > 0]
     body = statistics.median(sizes) if sizes else 0.0
     blocks: list[Block] = []
@@ -131,18 +142,46 @@ def _blocks(lines: list[_Line], outline: dict[int, list[tuple[str, int]]], name:
     def flush(page: int) -> None:
         if paragraph:
             text = " ".join(paragraph)
-            blocks.append(Block(BlockKind.PARAGRAPH, f"<p>{_esc(text)}</p>", text, Provenance(name, f"page={page + 1}")))
+            blocks.append(
+                Block(
+                    BlockKind.PARAGRAPH,
+                    f"<p>{_esc(text)}</p>",
+                    text,
+                    Provenance(name, f"page={page + 1}"),
+                )
+            )
             paragraph.clear()
 
     for line in lines:
         prov = Provenance(name, f"page={line.page + 1}")
         for title, level in pending.pop(line.page, []):
             flush(line.page)
-            blocks.append(Block(BlockKind.HEADING, f"<h{level}>{_esc(title)}</h{level}>", title, prov, level=level))
-        if not outline and body and line.size >= body * HEADING_RATIO and len(line.text.split()) <= 15:
+            blocks.append(
+                Block(
+                    BlockKind.HEADING,
+                    f"<h{level}>{_esc(title)}</h{level}>",
+                    title,
+                    prov,
+                    level=level,
+                )
+            )
+        if (
+            not outline
+            and body
+            and line.size >= body * HEADING_RATIO
+            and len(line.text.split()) <= 15
+        ):
             flush(line.page)
             level = 1 if line.size >= body * 1.6 else 2
-            blocks.append(Block(BlockKind.HEADING, f"<h{level}>{_esc(line.text)}</h{level}>", line.text, prov, level=level))
+            blocks.append(
+                Block(
+                    BlockKind.HEADING,
+                    f"<h{level}>{_esc(line.text)}</h{level}>",
+                    line.text,
+                    prov,
+                    level=level,
+                )
+            )
             continue
         if outline and any(line.text == b.text for b in blocks[-1:] if b.kind is BlockKind.HEADING):
             continue

@@ -160,9 +160,9 @@ def _prompt(presentation: Element) -> str:
 
 def _inside_response(presentation: Element, material: Element) -> bool:
     for resp in presentation.iter():
-        if resp.tag.startswith("response_") and resp.tag != "response_label":
-            if any(m is material for m in resp.iter("material")):
-                return True
+        is_response = resp.tag.startswith("response_") and resp.tag != "response_label"
+        if is_response and any(m is material for m in resp.iter("material")):
+            return True
     return False
 
 
@@ -277,11 +277,9 @@ def _fill_blanks(q: Question, responses: list[_Response], values: dict[str, list
 def _numeric(conds: list[Element]) -> list[NumericAnswer]:
     answers = []
     for cond in conds:
-        exact = [float(e.text) for e in cond.iter("varequal") if _is_number(e.text)]
-        low = [float(e.text) for e in cond.iter("vargte") if _is_number(e.text)]
-        low += [float(e.text) for e in cond.iter("vargt") if _is_number(e.text)]
-        high = [float(e.text) for e in cond.iter("varlte") if _is_number(e.text)]
-        high += [float(e.text) for e in cond.iter("varlt") if _is_number(e.text)]
+        exact = _numbers(cond, "varequal")
+        low = _numbers(cond, "vargte") + _numbers(cond, "vargt")
+        high = _numbers(cond, "varlte") + _numbers(cond, "varlt")
         if exact and low and high and min(low) <= exact[0] <= max(high):
             tol = max(exact[0] - min(low), max(high) - exact[0], 0.0)
             answers.append(NumericAnswer(value=exact[0], tolerance=tol))
@@ -290,6 +288,10 @@ def _numeric(conds: list[Element]) -> list[NumericAnswer]:
         elif low and high:
             answers.append(NumericAnswer(low=min(low), high=max(high)))
     return answers
+
+
+def _numbers(cond: Element, tag: str) -> list[float]:
+    return [float(e.text or "") for e in cond.iter(tag) if _is_number(e.text)]
 
 
 def _calculated(q: Question, item: Element) -> list[NumericAnswer]:

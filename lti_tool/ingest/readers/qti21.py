@@ -91,7 +91,9 @@ def parse_item(root: Element, path: str) -> Question | None:
 
 def _fill(q: Question, first: Element, all_: list[Element], correct: dict[str, list[str]]) -> None:
     right = correct.get(first.get("responseIdentifier", ""), [])
-    texts = {c.get("identifier", ""): _plain(_inner(c)) for c in first.iter() if c.get("identifier")}
+    texts = {
+        c.get("identifier", ""): _plain(_inner(c)) for c in first.iter() if c.get("identifier")
+    }
     tag = first.tag
     if tag == "choiceInteraction":
         single = first.get("maxChoices", "1") == "1"
@@ -188,5 +190,3 @@ def _unwrap(parent: Element, child: Element, keep: list[Element]) -> None:
 
 def _inner(el: Element) -> str:
     return (el.text or "") + "".join(ET.tostring(c, encoding="unicode") for c in el)
-
-

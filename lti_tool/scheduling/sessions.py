@@ -1,0 +1,281 @@
+"""Daily review sessions: start or resume, answer one card (idempotently), finish, summarise."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from fsrs import Rating, State
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lti_tool import learning_events
+from lti_tool.models import Card, Placement, Unit
+from lti_tool.models.review import CardState, ReviewLog, ReviewSession
+from lti_tool.scheduling import grading, planner, scheduler
+from lti_tool.scheduling.course_settings import ensure_schedule
+from lti_tool.scheduling.exceptions import SessionNotFoundError, StaleAnswerError
+from lti_tool.scheduling.mastery import Mastery, mastery, queue_mastery_grade
+
+MAX_DURATION = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Learner:
+    """Who reviews, in which course and placement, in which time zone, for which installation."""
+
+    user_id: int
+    context_id: int
+    placement_id: int | None
+    zone: str
+    base_url: str
+
+
+def open_session(session: Session, learner: Learner) -> ReviewSession | None:
+    """The learner's latest unfinished session in this course."""
+    return session.scalars(
+        select(ReviewSession)
+        .where(
+            ReviewSession.user_id == learner.user_id,
+            ReviewSession.context_id == learner.context_id,
+            ReviewSession.finished_at.is_(None),
+        )
+        .order_by(ReviewSession.id.desc())
+        .limit(1)
+    ).first()
+
+
+def build_plan(
+    session: Session, learner: Learner, now: datetime, extra: bool = False
+) -> planner.Plan:
+    """Today's plan for the learner under the course's settings."""
+    schedule = ensure_schedule(session, learner.context_id)
+    targets = scheduler.targets_for(schedule)
+    today = planner.local_day(now, learner.zone)
+    start, end = planner.day_bounds(today, learner.zone)
+    started = planner.new_cards_started(session, learner.user_id, learner.context_id, start)
+    limits = planner.Limits(schedule.session_minutes, schedule.new_per_day - started)
+    candidates = planner.load_candidates(session, learner.user_id, learner.context_id)
+    return planner.plan(candidates, now, end, targets, limits, extra=extra)
+
+
+def start_or_resume(
+    session: Session, learner: Learner, now: datetime, extra: bool = False
+) -> tuple[ReviewSession | None, planner.Plan | None]:
+    """Resume today's unfinished session, or plan a new one; (None, plan) when nothing is due."""
+    today = planner.local_day(now, learner.zone)
+    current = open_session(session, learner)
+    if current is not None and current.local_day == today and current.remaining:
+        return current, None
+    if current is not None:
+        current.finished_at = now  # yesterday's leftovers: today's plan covers what is still due
+    found = build_plan(session, learner, now, extra=extra)
+    if not found.card_ids:
+        return None, found
+    review = ReviewSession(
+        user_id=learner.user_id,
+        context_id=learner.context_id,
+        placement_id=learner.placement_id,
+        plan=found.card_ids,
+        extra=extra,
+        local_day=today,
+        started_at=now,
+        public_id=uuid.uuid4(),
+    )
+    session.add(review)
+    session.flush()
+    scope = _scope(session, learner, review)
+    learning_events.session_started(session, scope, review.public_id, now)
+    return review, found
+
+
+def find_session(session: Session, learner: Learner, public_id: str) -> ReviewSession:
+    """The learner's own session by its public id (404 for anyone else's)."""
+    try:
+        key = uuid.UUID(public_id)
+    except ValueError:
+        raise SessionNotFoundError("no such review session") from None
+    found = session.scalars(select(ReviewSession).where(ReviewSession.public_id == key)).first()
+    if found is None or found.user_id != learner.user_id or found.context_id != learner.context_id:
+        raise SessionNotFoundError("no such review session")
+    return found
+
+
+def _scope(session: Session, learner: Learner, review: ReviewSession) -> learning_events.EventScope:
+    return learning_events.scope_for(
+        session, learner.base_url, learner.user_id, learner.context_id, review.placement_id
+    )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the learner sees after answering: the verdict, the right answer and what comes next."""
+
+    card: Card
+    unit: Unit | None
+    grade: grading.Grade
+    due: datetime | None
+    finished: bool
+    duplicate: bool = False
+
+
+def answer(
+    session: Session,
+    learner: Learner,
+    review: ReviewSession,
+    position: int,
+    form: grading.Answer,
+    now: datetime,
+    duration: timedelta,
+) -> Outcome:
+    """Record one answer: review log, card state, statements, and at the end the grade.
+
+    (session, position) is the answer's idempotency key: an answer already recorded is
+    returned as it was, never counted twice. The caller commits; a concurrent duplicate
+    fails that commit on the unique key and should then call `recorded`.
+    """
+    existing = recorded(session, review, position)
+    if existing is not None:
+        return existing
+    if position != review.position or position >= len(review.plan):
+        raise StaleAnswerError("this card is not the one your review is waiting for")
+    card = session.get(Card, review.plan[position])
+    assert card is not None
+    unit = session.get(Unit, card.unit_id) if card.unit_id else None
+    grade = grading.check(card.kind, card.data or {}, form)
+    state = _state_for(session, learner, card.id, now)
+    targets = scheduler.targets_for(ensure_schedule(session, learner.context_id))
+    rating = scheduler.rating_for(grade.correct, grade.self_rating)
+    result = scheduler.review(
+        state, card.id, rating, now, targets, critical=bool(unit and unit.critical)
+    )
+    if rating == Rating.Again and state.state == State.Review:
+        state.lapses += 1
+    scheduler.apply(state, result)
+    duration = min(max(duration, timedelta(0)), MAX_DURATION)
+    log = ReviewLog(
+        session_id=review.id,
+        position=position,
+        user_id=learner.user_id,
+        card_id=card.id,
+        context_id=learner.context_id,
+        rating=int(rating),
+        correct=grade.correct,
+        response=grade.response,
+        duration_ms=int(duration.total_seconds() * 1000),
+        retrievability=result.retrievability_before,
+        stability=state.stability,
+        due_after=state.due,
+        reviewed_at=now,
+    )
+    session.add(log)
+    review.position = position + 1
+    scope = _scope(session, learner, review)
+    memory = learning_events.Memory(
+        result.retrievability_before, float(state.stability or 0.0), state.due
+    )
+    log.statement_id = learning_events.card_answered(
+        session, scope, card, unit, grade, memory, duration, review.public_id, now
+    )
+    finished = review.remaining == 0
+    if finished:
+        _finish(session, learner, review, scope, now)
+    session.flush()
+    return Outcome(card, unit, grade, state.due, finished)
+
+
+def _state_for(session: Session, learner: Learner, card_id: int, now: datetime) -> CardState:
+    state = session.scalars(
+        select(CardState).where(CardState.user_id == learner.user_id, CardState.card_id == card_id)
+    ).first()
+    if state is None:
+        state = CardState(
+            user_id=learner.user_id,
+            card_id=card_id,
+            context_id=learner.context_id,
+            state=int(State.Learning),
+            due=now,
+            reps=0,
+            lapses=0,
+            created_at=now,
+        )
+        session.add(state)
+    return state
+
+
+def _finish(
+    session: Session,
+    learner: Learner,
+    review: ReviewSession,
+    scope: learning_events.EventScope,
+    now: datetime,
+) -> None:
+    review.finished_at = now
+    learning_events.session_finished(session, scope, review.public_id, review.started_at, now)
+    placement = session.get(Placement, review.placement_id) if review.placement_id else None
+    if placement is not None:
+        session.flush()  # the new card states count towards the grade
+        value = course_mastery(session, learner, now)
+        queue_mastery_grade(session, placement, learner.user_id, value, now)
+
+
+def course_mastery(session: Session, learner: Learner, now: datetime) -> Mastery:
+    """The learner's mastery of the course now."""
+    targets = scheduler.targets_for(ensure_schedule(session, learner.context_id))
+    return mastery(session, learner.user_id, learner.context_id, now, targets)
+
+
+def recorded(session: Session, review: ReviewSession, position: int) -> Outcome | None:
+    """The outcome of an answer already recorded at this position, if any."""
+    log = session.scalars(
+        select(ReviewLog).where(ReviewLog.session_id == review.id, ReviewLog.position == position)
+    ).first()
+    if log is None:
+        return None
+    card = session.get(Card, log.card_id)
+    assert card is not None
+    unit = session.get(Unit, card.unit_id) if card.unit_id else None
+    expected = grading.check(card.kind, card.data or {}, {}).expected
+    rating = grading.RATINGS[log.rating - 1] if grading.is_self_rated(card.kind) else None
+    grade = grading.Grade(log.correct, dict(log.response), expected, rating)
+    finished = review.finished_at is not None
+    return Outcome(card, unit, grade, log.due_after, finished, duplicate=True)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The end of a session: what was reviewed, how it went, what is due next and when."""
+
+    review: ReviewSession
+    answered: int
+    correct: int
+    cards: list[tuple[Card, ReviewLog]]
+    next_due: datetime | None
+    mastery: Mastery
+
+
+def summary(session: Session, learner: Learner, review: ReviewSession, now: datetime) -> Summary:
+    """Summarise a session for the learner."""
+    logs = session.scalars(
+        select(ReviewLog).where(ReviewLog.session_id == review.id).order_by(ReviewLog.position)
+    ).all()
+    ids = [log.card_id for log in logs]
+    cards = {c.id: c for c in session.scalars(select(Card).where(Card.id.in_(ids)))}
+    return Summary(
+        review=review,
+        answered=len(logs),
+        correct=sum(1 for log in logs if log.correct or (log.correct is None and log.rating > 1)),
+        cards=[(cards[log.card_id], log) for log in logs],
+        next_due=next_due(session, learner),
+        mastery=course_mastery(session, learner, now),
+    )
+
+
+def next_due(session: Session, learner: Learner) -> datetime | None:
+    """When the learner's next review in this course falls due."""
+    return session.scalar(
+        select(func.min(CardState.due)).where(
+            CardState.user_id == learner.user_id, CardState.context_id == learner.context_id
+        )
+    )
