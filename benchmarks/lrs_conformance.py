@@ -156,7 +156,9 @@ def write_section(body: str) -> None:
     RESULTS.write_text(updated)
 
 
-def report(summary: dict[str, Any], failed: list[tuple[str, str, str]], args: argparse.Namespace) -> str:
+def report(
+    summary: dict[str, Any], failed: list[tuple[str, str, str]], args: argparse.Namespace
+) -> str:
     """Markdown for RESULTS.md."""
     total, passed = summary.get("total", 0), summary.get("passed", 0)
     by_suite = Counter(suite for suite, _title, _error in failed)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.db import Database
 from lti_tool.lti.launch_token import LaunchTokens
+from lti_tool.lti.login import StateSigner
 from lti_tool.settings import Settings
 
 USER_AGENT = "Microreview/0.1 (LTI 1.3 tool)"
@@ -23,6 +24,7 @@ class Runtime:
     settings: Settings
     db: Database
     tokens: LaunchTokens
+    states: StateSigner
     http: requests.Session
 
 
@@ -40,6 +42,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         settings=settings,
         db=Database(settings.database_url),
         tokens=LaunchTokens(settings.secret_key, settings.launch_token_ttl),
+        states=StateSigner(settings.secret_key, settings.login_state_ttl),
         http=make_http_session(),
     )
 

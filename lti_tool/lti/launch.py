@@ -17,16 +17,16 @@ from pylti1p3.cookie import CookieService
 from pylti1p3.exception import LtiException
 from pylti1p3.message_launch import MessageLaunch
 from pylti1p3.session import SessionService
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from lti_tool.exceptions import LaunchError, PendingDeploymentError
 from lti_tool.lti import claims
-from lti_tool.lti.login import secret_digest
+from lti_tool.lti.login import LoginState, StateSigner, secret_digest
 from lti_tool.lti.platform_keys import PlatformKeys
 from lti_tool.lti.tool_config import DbToolConf
-from lti_tool.models import Deployment, DeploymentStatus, LoginState, Platform, UsedNonce
+from lti_tool.models import Deployment, DeploymentStatus, Platform, UsedNonce
+from lti_tool.upsert import insert_once
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +65,11 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
         session: Session,
         http: requests.Session,
         checks: LaunchChecks,
+        signer: StateSigner,
         now: datetime,
     ):
         self.form = form
+        self.signer = signer
         self.db = session
         self.checks = checks
         self.now = now
@@ -109,18 +111,11 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
         return self
 
     def validate_state(self) -> ToolMessageLaunch:
-        """The state must be one this tool issued at login, not yet used or expired."""
+        """The state must be one this tool signed at login and not expired."""
         state = self.form.get("state", "")
         if not state:
             raise LaunchError("the launch has no state parameter", status=400)
-        login = self.db.get(LoginState, state)
-        if login is None or login.expires_at <= self.now:
-            raise LaunchError(
-                "the launch's state is unknown, already used or expired",
-                advice="Launch the tool again from your course (the sign-in took too long, "
-                "or the page was reloaded).",
-            )
-        self.login = login
+        self.login = self.signer.read(state)
         return self
 
     def _validate_header(self) -> None:
@@ -152,7 +147,6 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
         self.platform = conf.find_platform(self.login.issuer, client_id)
         if self.platform is None:
             raise LaunchError("the platform registration was removed during the launch")
-        self._registration = conf.registration_for(self.platform)
         return self
 
     def get_client_id(self) -> str:
@@ -251,10 +245,10 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
                 raise LaunchError("deep linking launch without deep_link_return_url", status=400)
         return self
 
-    def browser_is_bound(self, cookie_state: str | None, storage_secret: str | None) -> bool:
+    def browser_is_bound(self, cookie: str | None, storage_secret: str | None) -> bool:
         """True if this browser started the login: our state cookie, or platform storage."""
         assert self.login is not None
-        if cookie_state is not None and cookie_state == self.login.state:
+        if cookie is not None and cookie == secret_digest(self.login.nonce)[:24]:
             return True
         return bool(
             storage_secret
@@ -263,34 +257,23 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
         )
 
     def consume(self) -> None:
-        """Use up the state and the nonce, atomically across workers."""
+        """Use up the nonce (and with it the state it is bound to), atomically across workers."""
         assert self.login is not None
-        deleted = self.db.execute(delete(LoginState).where(LoginState.state == self.login.state))
-        if deleted.rowcount != 1:  # type: ignore[attr-defined]
-            raise LaunchError("the launch's state was already used")
         exp = datetime.fromtimestamp(self.body["exp"], tz=self.now.tzinfo)
-        try:
-            with self.db.begin_nested():
-                self.db.add(
-                    UsedNonce(
-                        issuer=self.login.issuer,
-                        nonce=self.body["nonce"],
-                        expires_at=max(exp, self.now) + timedelta(seconds=self.checks.clock_skew),
-                    )
-                )
-        except IntegrityError as exc:
-            raise LaunchError("id_token nonce was already used (replayed launch)") from exc
+        fresh = insert_once(
+            self.db,
+            UsedNonce,
+            {
+                "issuer": self.login.issuer,
+                "nonce": self.body["nonce"],
+                "expires_at": max(exp, self.now) + timedelta(seconds=self.checks.clock_skew),
+            },
+        )
+        if not fresh:
+            raise LaunchError("id_token nonce was already used (replayed launch)")
 
 
 def purge_expired(session: Session, now: datetime) -> int:
-    """Delete expired login states and nonces; returns how many rows went."""
-    count = 0
-    for table in (LoginState, UsedNonce):
-        result = session.execute(delete(table).where(table.expires_at < now))
-        count += result.rowcount  # type: ignore[attr-defined]
-    return count
-
-
-def pending_login(session: Session, state: str) -> LoginState | None:
-    """The login state row for a state value, if any."""
-    return session.scalars(select(LoginState).where(LoginState.state == state)).first()
+    """Delete nonces that can no longer be replayed (their tokens expired); returns the count."""
+    result = session.execute(delete(UsedNonce).where(UsedNonce.expires_at < now))
+    return int(result.rowcount)  # type: ignore[attr-defined]

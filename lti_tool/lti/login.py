@@ -1,20 +1,43 @@
-"""OIDC login initiation: the first leg of every LTI 1.3 launch."""
+"""OIDC login initiation: the first leg of every LTI 1.3 launch.
+
+The OIDC state is a signed, expiring token that carries the login's nonce, platform and
+fallback details, so a login writes nothing to the database; the nonce's one-time use is
+enforced when the launch consumes it.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from lti_tool.exceptions import LaunchError
 from lti_tool.lti.tool_config import DbToolConf
-from lti_tool.models import LoginState
 
 LAUNCH_PATH = "/lti/launch"
+_SALT = "microreview.oidc-state.v1"
+
+
+@dataclass(frozen=True)
+class LoginState:
+    """What the tool remembers of a login, carried inside the signed state."""
+
+    state: str
+    nonce: str
+    issuer: str
+    client_id: str
+    storage_target: str | None
+    storage_secret: str | None  # a digest; the secret itself lives in the platform's storage
+    login_query: str
+
+    @property
+    def cookie_name(self) -> str:
+        """The name of the cookie that ties this login to the browser that started it."""
+        return "mr_state_" + secret_digest(self.state)[:24]
 
 
 @dataclass(frozen=True)
@@ -22,21 +45,67 @@ class LoginStart:
     """Where to send the browser next, and what to bind to it."""
 
     redirect_url: str
-    state: str
-    storage_target: str | None
+    login: LoginState
     storage_secret: str | None
     auth_origin: str
 
 
 def secret_digest(value: str) -> str:
-    """A SHA-256 digest, so stored secrets are useless if the database leaks."""
+    """A SHA-256 digest, so a secret is never stored or sent where it could be replayed."""
     return hashlib.sha256(value.encode()).hexdigest()
 
 
+class StateSigner:
+    """Signs and reads OIDC state values."""
+
+    def __init__(self, secret_key: str, ttl: int):
+        self._serializer = URLSafeTimedSerializer(secret_key, salt=_SALT)
+        self.ttl = ttl
+
+    def issue(
+        self,
+        nonce: str,
+        issuer: str,
+        client_id: str,
+        storage_target: str | None,
+        storage_digest: str | None,
+        login_query: str,
+    ) -> LoginState:
+        """A new login state."""
+        payload = [
+            nonce,
+            issuer,
+            client_id,
+            storage_target or "",
+            storage_digest or "",
+            login_query,
+        ]
+        state = self._serializer.dumps(payload)
+        return self._build(state, payload)
+
+    def read(self, state: str) -> LoginState:
+        """The login behind a state value; LaunchError if forged or expired."""
+        try:
+            payload = self._serializer.loads(state, max_age=self.ttl)
+        except SignatureExpired as exc:
+            raise LaunchError(
+                "the sign-in took too long and expired",
+                advice="Launch the tool again from your course.",
+            ) from exc
+        except BadSignature as exc:
+            raise LaunchError("the launch's state was not issued by this tool") from exc
+        return self._build(state, payload)
+
+    @staticmethod
+    def _build(state: str, payload: list[str]) -> LoginState:
+        nonce, issuer, client_id, target, digest, query = payload
+        return LoginState(state, nonce, issuer, client_id, target or None, digest or None, query)
+
+
 def start_login(
-    session: Session, params: dict[str, str], base_url: str, ttl: int, now: datetime
+    session: Session, signer: StateSigner, params: dict[str, str], base_url: str
 ) -> LoginStart:
-    """Validate a login request, remember its state and nonce, build the platform redirect."""
+    """Validate a login request and build the redirect to the platform's auth endpoint."""
     issuer = params.get("iss", "")
     login_hint = params.get("login_hint", "")
     target = params.get("target_link_uri", "")
@@ -61,21 +130,15 @@ def start_login(
             status=400,
             advice="The LMS tool settings must use this tool's URL as the target link URI.",
         )
-    state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     storage_target = params.get("lti_storage_target") or None
     storage_secret = secrets.token_urlsafe(24) if storage_target else None
-    session.add(
-        LoginState(
-            state=state,
-            nonce=nonce,
-            issuer=platform.issuer,
-            client_id=platform.client_id,
-            target_link_uri=target,
-            storage_target=storage_target,
-            storage_secret=secret_digest(storage_secret) if storage_secret else None,
-            login_query=urlencode(sorted(params.items())),
-            expires_at=now + timedelta(seconds=ttl),
-        )
+    login = signer.issue(
+        nonce=secrets.token_urlsafe(24),
+        issuer=platform.issuer,
+        client_id=platform.client_id,
+        storage_target=storage_target,
+        storage_digest=secret_digest(storage_secret) if storage_secret else None,
+        login_query=urlencode(sorted(params.items())),
     )
     query = {
         "scope": "openid",
@@ -85,22 +148,22 @@ def start_login(
         "client_id": platform.client_id,
         "redirect_uri": base_url.rstrip("/") + LAUNCH_PATH,
         "login_hint": login_hint,
-        "state": state,
-        "nonce": nonce,
+        "state": login.state,
+        "nonce": login.nonce,
     }
     if params.get("lti_message_hint"):
         query["lti_message_hint"] = params["lti_message_hint"]
     separator = "&" if "?" in platform.auth_login_url else "?"
     return LoginStart(
         redirect_url=platform.auth_login_url + separator + urlencode(query),
-        state=state,
-        storage_target=storage_target,
+        login=login,
         storage_secret=storage_secret,
-        auth_origin=_origin(platform.auth_login_url),
+        auth_origin=origin_of(platform.auth_login_url),
     )
 
 
-def _origin(url: str) -> str:
+def origin_of(url: str) -> str:
+    """scheme://host[:port] of a URL."""
     scheme, _, rest = url.partition("://")
     return f"{scheme}://{rest.split('/', 1)[0]}"
 

@@ -66,8 +66,11 @@ def access_token(
 def _store(session: Session, platform_id: int, scope: str, token: str, expires: datetime) -> None:
     """Cache the token in its own short transaction: no lock is held across the service call."""
     with Session(bind=session.get_bind()) as own:
-        own.merge(ServiceToken(platform_id=platform_id, scopes=scope, access_token=token,
-                               expires_at=expires))
+        own.merge(
+            ServiceToken(
+                platform_id=platform_id, scopes=scope, access_token=token, expires_at=expires
+            )
+        )
         try:
             own.commit()
         except IntegrityError:  # another worker stored one at the same moment: use either

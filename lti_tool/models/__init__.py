@@ -13,21 +13,19 @@ from lti_tool.models.review import (
     ReviewLog,
     ReviewSession,
 )
-from lti_tool.models.security import JwksCacheEntry, LoginState, ServiceToken, UsedNonce
+from lti_tool.models.security import JwksCacheEntry, ServiceToken, UsedNonce
 
 __all__ = [
     "Asset",
     "Card",
     "CardState",
     "CardStatus",
-    "CourseImport",
-    "Unit",
     "Context",
+    "CourseImport",
     "CourseSchedule",
     "Deployment",
     "DeploymentStatus",
     "JwksCacheEntry",
-    "LoginState",
     "Membership",
     "Placement",
     "Platform",
@@ -38,6 +36,7 @@ __all__ = [
     "ScoreSubmission",
     "ServiceToken",
     "ToolKey",
+    "Unit",
     "UsedNonce",
     "User",
 ]

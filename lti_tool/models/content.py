@@ -99,7 +99,9 @@ class CourseImport(Base):
     __tablename__ = "course_imports"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    context_id: Mapped[int] = mapped_column(ForeignKey("contexts.id", ondelete="CASCADE"), index=True)
+    context_id: Mapped[int] = mapped_column(
+        ForeignKey("contexts.id", ondelete="CASCADE"), index=True
+    )
     filename: Mapped[str] = mapped_column(String(500))
     stored_path: Mapped[str] = mapped_column(String(1000), default="")
     status: Mapped[str] = mapped_column(String(20), default="queued")

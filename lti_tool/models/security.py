@@ -1,4 +1,4 @@
-"""Short-lived protocol state shared by all workers: OIDC logins, used nonces, key caches."""
+"""Short-lived protocol state shared by all workers: used nonces, key and token caches."""
 
 from __future__ import annotations
 
@@ -8,22 +8,6 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lti_tool.db import Base
-
-
-class LoginState(Base):
-    """An OIDC login the tool started: the launch must come back with this state and nonce."""
-
-    __tablename__ = "login_states"
-
-    state: Mapped[str] = mapped_column(String(64), primary_key=True)
-    nonce: Mapped[str] = mapped_column(String(64))
-    issuer: Mapped[str] = mapped_column(String(500))
-    client_id: Mapped[str] = mapped_column(String(255))
-    target_link_uri: Mapped[str] = mapped_column(String(1000))
-    storage_target: Mapped[str | None] = mapped_column(String(100), default=None)
-    storage_secret: Mapped[str | None] = mapped_column(String(64), default=None)
-    login_query: Mapped[str] = mapped_column(Text, default="")
-    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class UsedNonce(Base):

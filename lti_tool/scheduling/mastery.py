@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
@@ -16,6 +16,9 @@ from lti_tool.scheduling.scheduler import Targets, retrievability
 ACTIVITY_IN_PROGRESS = "InProgress"
 ACTIVITY_COMPLETED = "Completed"
 GRADING_FULLY_GRADED = "FullyGraded"
+# Retention is judged a day ahead: right after any answer, even a wrong one, FSRS predicts
+# near-certain recall, which says nothing about whether the learner will know it tomorrow.
+HORIZON = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,7 @@ class Mastery:
 def mastery(
     session: Session, user_id: int, context_id: int, now: datetime, targets: Targets
 ) -> Mastery:
-    """Count the course's published cards whose predicted retention meets the card's target."""
+    """Count the published cards whose retention predicted a day ahead meets the card's target."""
     rows = session.execute(
         select(Unit.critical, CardState.stability, CardState.last_review)
         .select_from(Card)
@@ -49,7 +52,7 @@ def mastery(
             continue
         seen += 1
         target = targets.retention_for(bool(critical))
-        if retrievability(stability, last_review, now, targets) >= target - 1e-9:
+        if retrievability(stability, last_review, now + HORIZON, targets) >= target - 1e-9:
             retained += 1
     return Mastery(retained=retained, total=len(rows), seen=seen)
 

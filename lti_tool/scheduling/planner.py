@@ -136,7 +136,7 @@ def plan(
         fresh = new
     else:
         first = sorted((c for c in reviewed if c.due and c.due < day_end), key=r_now)
-        fresh = new[: max(0, limits.new_allowed)]
+        fresh = interleave(new)[: max(0, limits.new_allowed)]
     budget = max(1, limits.minutes) * 60
     due_part = _cap(first, budget, at_least_one=True)
     spent = sum(seconds_for(c.kind) for c in due_part)

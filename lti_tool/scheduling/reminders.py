@@ -11,7 +11,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -147,7 +147,8 @@ def recipients(
                 select(ReminderPreference).where(ReminderPreference.user_id.in_(chunk))
             )
         )
-        emails.update(session.execute(select(User.id, User.email).where(User.id.in_(chunk))).tuples())
+        query = select(User.id, User.email).where(User.id.in_(chunk))
+        emails.update((row[0], row[1]) for row in session.execute(query))
     waiting: list[Recipient] = []
     for user_id in ids:
         pref = prefs.get(user_id)
@@ -158,14 +159,15 @@ def recipients(
             report.no_email += 1
             continue
         zone = pref.time_zone if pref is not None else config.default_zone
-        local_now = now.astimezone(zone_of(zone))
-        hour = pref.local_hour if pref is not None and pref.local_hour is not None else (
-            config.default_hour
+        tz = zone_of(zone)
+        local_now = now.astimezone(tz)
+        hour = (
+            pref.local_hour
+            if pref is not None and pref.local_hour is not None
+            else (config.default_hour)
         )
-        day_end = datetime.combine(local_now.date() + timedelta(days=1), datetime.min.time())
-        courses = [
-            c for c in due[user_id] if c.earliest < day_end.replace(tzinfo=zone_of(zone))
-        ]
+        day_end = datetime.combine(local_now.date() + timedelta(days=1), time(0), tz)
+        courses = [c for c in due[user_id] if c.earliest < day_end]
         if not courses or not in_send_window(local_now, hour, config.quiet_start):
             report.not_now += 1
             continue
@@ -294,7 +296,9 @@ def course_links(
         platform = session.get(Platform, context.platform_id)
         token = config.signer.session_token(
             SessionLink(
-                user_id, course.context_id, _placement_of(session, user_id, course.context_id),
+                user_id,
+                course.context_id,
+                _placement_of(session, user_id, course.context_id),
                 generation,
             )
         )

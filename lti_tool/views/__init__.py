@@ -9,12 +9,21 @@ from lti_tool.settings import Settings
 
 def register_blueprints(app: Flask, settings: Settings) -> None:
     """Attach every blueprint; the demo platform only outside production."""
-    from lti_tool.views import health, instructor, learner, lti
+    from lti_tool.views import (
+        health,
+        instructor,
+        learner,
+        lti,
+        reminders,
+        scheduling_settings,
+    )
 
     app.register_blueprint(lti.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(learner.bp)
     app.register_blueprint(instructor.bp)
+    app.register_blueprint(reminders.bp)
+    app.register_blueprint(scheduling_settings.bp)
     app.add_template_global(lambda: _token_or_none(), "launch_token")
     if settings.demo_enabled:
         from lti_tool.demo import views as demo

@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from lti_tool.db import utcnow
 from lti_tool.exceptions import NotFound
@@ -122,26 +122,48 @@ def card_view(card: Card, seed: str) -> dict[str, Any]:
 def answer(public_id: str) -> Response | str:
     """Record an answer (idempotently) and show the feedback with the right answer."""
     session, learner = db_session(), _learner()
-    review = sessions.find_session(session, learner, public_id)
     position = request.form.get("position", type=int, default=-1)
     form = {key: request.form.getlist(key) for key in request.form if key != "lt"}
     now = utcnow()
     shown_at = request.form.get("shown_at", type=int, default=0)
     duration = timedelta(milliseconds=max(0, int(now.timestamp() * 1000) - shown_at))
     try:
-        outcome = sessions.answer(session, learner, review, position, form, now, duration)
-        session.commit()
+        outcome = _record(learner, public_id, position, form, duration)
     except StaleAnswerError:
         session.rollback()
         return redirect(_home_url(), code=303)  # type: ignore[return-value]
-    except IntegrityError:
-        session.rollback()  # the same answer was committed by a concurrent request
-        review = sessions.find_session(session, learner, public_id)
-        again = sessions.recorded(session, review, position)
-        if again is None:
-            raise
-        outcome = again
+    review = sessions.find_session(session, learner, public_id)
     return _feedback_page(review, outcome)
+
+
+def _record(
+    learner: sessions.Learner,
+    public_id: str,
+    position: int,
+    form: dict[str, list[str]],
+    duration: timedelta,
+) -> sessions.Outcome:
+    """Answer and commit; a concurrent duplicate of the same answer returns the first outcome."""
+    session = db_session()
+    for attempt in (1, 2):
+        review = sessions.find_session(session, learner, public_id)
+        try:
+            outcome = sessions.answer(session, learner, review, position, form, utcnow(), duration)
+            session.commit()
+            return outcome
+        except IntegrityError:
+            session.rollback()  # the same answer was committed by a concurrent request
+        except OperationalError:
+            session.rollback()  # SQLite: another writer moved on since we read; look again
+            if attempt == 2:
+                raise
+            continue
+        again = sessions.recorded(
+            session, sessions.find_session(session, learner, public_id), position
+        )
+        if again is not None:
+            return again
+    raise StaleAnswerError("this answer could not be recorded; your review continues")
 
 
 def _feedback_page(review: ReviewSession, outcome: sessions.Outcome) -> str:
@@ -185,4 +207,3 @@ def unit(unit_id: int) -> str:
     if found is None or found.context_id != identity.context_id or found.retired:
         raise NotFound("this unit is not part of your course")
     return render_template("learner/unit.html", unit=found, lt=launch_token())
-

@@ -10,14 +10,13 @@ from lti_tool.lti import canvas, deep_linking, registration
 from lti_tool.lti.keys import public_jwks
 from lti_tool.lti.launch import LaunchChecks, ToolMessageLaunch
 from lti_tool.lti.launch_token import LaunchIdentity
-from lti_tool.lti.login import start_login
+from lti_tool.lti.login import origin_of, secret_digest, start_login
 from lti_tool.lti.provision import provision
 from lti_tool.lti.roles import Role
 from lti_tool.runtime import db_session, runtime
 from lti_tool.views.access import current_identity, launch_token, require_role
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
-STATE_COOKIE = "mr_state_"
 
 
 def _checks() -> LaunchChecks:
@@ -31,19 +30,19 @@ def _secure() -> bool:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response:
-    """OIDC initiation: remember state and nonce, then send the browser to the platform."""
-    settings, session = runtime().settings, db_session()
+    """OIDC initiation: sign state and nonce, then send the browser to the platform."""
+    rt, session = runtime(), db_session()
     params = {k: v for k, v in request.values.items() if isinstance(v, str)}
-    start = start_login(session, params, settings.base_url, settings.login_state_ttl, utcnow())
-    session.commit()
-    if start.storage_target:
+    start = start_login(session, rt.states, params, rt.settings.base_url)
+    session.rollback()  # a login only reads
+    if start.login.storage_target:
         response = make_response(render_template("lti/login_storage.html", start=start))
     else:
         response = make_response(redirect(start.redirect_url, code=302))
     response.set_cookie(
-        STATE_COOKIE + start.state,
-        start.state,
-        max_age=settings.login_state_ttl,
+        start.login.cookie_name,
+        secret_digest(start.login.nonce)[:24],
+        max_age=rt.settings.login_state_ttl,
         secure=_secure(),
         httponly=True,
         samesite="None" if _secure() else "Lax",
@@ -57,15 +56,16 @@ def launch() -> Response:
     """Verify the id_token, bind it to this browser, record the launch, route by role."""
     rt, session = runtime(), db_session()
     form = {k: v for k, v in request.form.items()}
-    message = ToolMessageLaunch(form, session, rt.http, _checks(), utcnow())
+    message = ToolMessageLaunch(form, session, rt.http, _checks(), rt.states, utcnow())
     try:
         message.validate()
     except PendingDeploymentError:
         session.commit()  # keep the pending deployment for the admin to approve
         raise
-    assert message.login is not None
-    cookie = request.cookies.get(STATE_COOKIE + message.login.state)
-    if not message.browser_is_bound(cookie, form.get("storage_secret")):
+    assert message.login is not None and message.platform is not None
+    if not message.browser_is_bound(
+        request.cookies.get(message.login.cookie_name), form.get("storage_secret")
+    ):
         session.commit()  # the JWKS cache may have been filled
         if message.login.storage_target and "storage_secret" not in form:
             return make_response(
@@ -73,9 +73,7 @@ def launch() -> Response:
                     "lti/launch_storage.html",
                     login=message.login,
                     form=form,
-                    auth_origin=_origin(
-                        message.platform.auth_login_url if message.platform else ""
-                    ),
+                    auth_origin=origin_of(message.platform.auth_login_url),
                 )
             )
         error = CookiesBlockedError(
@@ -85,17 +83,12 @@ def launch() -> Response:
         error.new_window_url = url_for("lti.login") + "?" + message.login.login_query
         raise error
     message.consume()
-    assert message.platform is not None and message.deployment is not None
+    assert message.deployment is not None
     identity = provision(session, message.platform, message.deployment, message.body)
     session.commit()
     response = make_response(redirect(_landing(identity, rt.tokens.issue(identity)), code=303))
-    response.delete_cookie(STATE_COOKIE + message.login.state, path="/lti/")
+    response.delete_cookie(message.login.cookie_name, path="/lti/")
     return response
-
-
-def _origin(url: str) -> str:
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.split('/', 1)[0]}"
 
 
 def _landing(identity: LaunchIdentity, token: str) -> str:

@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from xapi.db import utcnow
 from xapi.lrs import formats
 from xapi.lrs.agents import actor_key, agent_key
+from xapi.lrs.bulk import insert_rows, insert_statements
 from xapi.lrs.exceptions import BadRequest, Conflict
 from xapi.lrs.models import LrsActivity, LrsAttachment, LrsStatement, LrsStatementRelation
 from xapi.lrs.validation import check_statement
@@ -24,14 +25,27 @@ from xapi.vocabulary import VERB_VOIDED
 _CONTEXT_ACTIVITY_KEYS = ("parent", "grouping", "category", "other")
 
 
+_LRS_FIELDS = ("id", "stored", "authority", "version")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
 def content_hash(statement: Mapping[str, Any]) -> str:
     """Hash of what the client sent (not what the LRS adds), to tell duplicates from conflicts."""
-    significant = {
-        key: value
-        for key, value in statement.items()
-        if key not in {"stored", "authority", "version", "id"}
-    }
-    return hashlib.sha256(json.dumps(significant, sort_keys=True).encode()).hexdigest()
+    return _hash_and_text(statement)[0]
+
+
+def _hash_and_text(statement: Mapping[str, Any]) -> tuple[str, str]:
+    significant = {key: value for key, value in statement.items() if key not in _LRS_FIELDS}
+    text = _dumps(significant)
+    return hashlib.sha256(text.encode()).hexdigest(), text
+
+
+def _payload(significant_text: str, lrs_fields: dict[str, Any]) -> str:
+    """The stored JSON: the client's part (serialised once) with the LRS's fields appended."""
+    return significant_text[:-1] + "," + _dumps(lrs_fields)[1:]
 
 
 @dataclass
@@ -95,25 +109,28 @@ def prepare(
     version: str,
 ) -> Prepared:
     """Complete a validated statement (id, stored, authority, version) and derive its index rows."""
-    received_hash = content_hash(statement)
     _normalise_context_activities(statement)
-    statement.setdefault("id", str(uuid.uuid4()))
-    statement["id"] = statement["id"].lower()
-    statement["stored"] = formats.format_stored(stored)
-    statement.setdefault("timestamp", statement["stored"])
-    if version.startswith("2.") and not statement["timestamp"].endswith("Z"):
-        statement["timestamp"] = formats.format_stored(
-            formats.parse_timestamp(statement["timestamp"])
-        )
-    statement["authority"] = authority
-    statement.setdefault("version", "2.0.0" if version.startswith("2.") else "1.0.0")
+    timestamp = statement.get("timestamp")
+    if version.startswith("2.") and timestamp and not timestamp.endswith("Z"):
+        statement["timestamp"] = formats.format_stored(formats.parse_timestamp(timestamp))
+    received_hash, text = _hash_and_text(statement)
+    statement_id = str(statement.get("id") or uuid.uuid4()).lower()
+    lrs_fields: dict[str, Any] = {
+        "id": statement_id,
+        "stored": formats.format_stored(stored),
+        "authority": authority,
+        "version": statement.get("version") or ("2.0.0" if version.startswith("2.") else "1.0.0"),
+    }
+    if not timestamp:
+        lrs_fields["timestamp"] = lrs_fields["stored"]
+    statement.update(lrs_fields)
     target = statement["object"]
     kind = target.get("objectType", "Activity")
     registration = statement.get("context", {}).get("registration")
     prepared = Prepared(
         row={
             "tenant": tenant,
-            "statement_id": uuid.UUID(statement["id"]),
+            "statement_id": uuid.UUID(statement_id),
             "stored": stored,
             "verb": statement["verb"]["id"],
             "actor_key": actor_key(statement["actor"]),
@@ -122,7 +139,7 @@ def prepare(
             "object_ref": uuid.UUID(target["id"]) if kind == "StatementRef" else None,
             "registration": uuid.UUID(registration) if registration else None,
             "voided": False,
-            "payload": json.dumps(statement, separators=(",", ":")),
+            "payload": _payload(text, lrs_fields),
             "content_hash": received_hash,
         }
     )
@@ -204,22 +221,18 @@ def _check_voiding(session: Session, tenant: str, batch: list[Prepared]) -> None
 def _insert(session: Session, tenant: str, batch: list[Prepared]) -> None:
     if not batch:
         return
-    result = session.execute(
-        insert(LrsStatement).returning(LrsStatement.pk, sort_by_parameter_order=True),
-        [p.row for p in batch],
-    )
-    pks = list(result.scalars())
+    pks = insert_statements(session, [p.row for p in batch])
     relations = [
         {"statement_pk": pk, "tenant": tenant, "kind": kind, "key": key}
         for pk, prepared in zip(pks, batch, strict=True)
         for kind, key in dict.fromkeys(prepared.relations)
     ]
-    if relations:
-        session.execute(insert(LrsStatementRelation), relations)
+    insert_rows(session, LrsStatementRelation.__table__, relations)
     definitions: dict[str, dict[str, Any]] = {}
     for prepared in batch:
         for iri, definition in prepared.definitions.items():
-            definitions[iri] = merge_definition(definitions.get(iri, {}), definition)
+            if definitions.get(iri) != definition:  # most batches repeat the same definitions
+                definitions[iri] = merge_definition(definitions.get(iri, {}), definition)
     _upsert_activities(session, tenant, definitions)
 
 

@@ -1,0 +1,312 @@
+"""Login + launch throughput against gunicorn (2 workers) on PostgreSQL.
+
+The load generator plays the LMS: it serves its JWKS, starts each login at the tool, signs
+an id_token with the nonce the tool chose, and posts it back with the state cookie, like a
+browser would. It runs asyncio + httpx in one process and reports its own CPU use.
+
+Usage: python benchmarks/launch_bench.py [--seconds 20] [--concurrency 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import jwt
+from cryptography.hazmat.primitives import serialization
+from sqlalchemy import create_engine, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.results import write_section
+from lti_tool.db import Database
+from lti_tool.lti.keys import ensure_key, generate_key_pair
+from lti_tool.platforms import add_platform
+
+PG = os.environ.get("MICROREVIEW_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+ISSUER = "https://bench-lms.example"
+CLIENT = "bench-client"
+DEPLOYMENT = "bench-dep"
+LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve_jwks(public: dict) -> str:
+    body = json.dumps({"keys": [public]}).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Cache-Control", "max-age=600")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_port}/jwks"
+
+
+def prepare_database(jwks_url: str) -> tuple[str, str]:
+    name = f"mr_bench_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(PG, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = PG.rsplit("/", 1)[0] + "/" + name
+    db = Database(url)
+    db.create_all()
+    with db.session() as s:
+        ensure_key(s)
+        add_platform(
+            s,
+            ISSUER,
+            CLIENT,
+            [DEPLOYMENT],
+            "https://bench-lms.example/auth",
+            "https://bench-lms.example/token",
+            jwks_url,
+            allow_http=True,
+        )
+    db.engine.dispose()
+    return name, url
+
+
+def drop_database(name: str) -> None:
+    admin = create_engine(PG, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def start_gunicorn(db_url: str, port: int) -> subprocess.Popen[bytes]:
+    env = dict(
+        os.environ,
+        MICROREVIEW_DATABASE_URL=db_url,
+        MICROREVIEW_ENV="development",
+        MICROREVIEW_BASE_URL=f"http://127.0.0.1:{port}",
+        MICROREVIEW_DEMO_PLATFORM="false",
+        MICROREVIEW_LOG_LEVEL="WARNING",
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--backlog",
+            "2048",
+            "--log-level",
+            "warning",
+            "lti_tool.wsgi:app",
+        ],
+        env=env,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    for _ in range(100):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+class Lms:
+    """Signs id_tokens for the launches the load generator makes."""
+
+    def __init__(self, base: str, pem: str, kid: str):
+        self.base = base
+        self.key = serialization.load_pem_private_key(pem.encode(), password=None)
+        self.kid = kid
+
+    def token(self, nonce: str, sub: str) -> str:
+        now = int(time.time())
+        body = {
+            "iss": ISSUER,
+            "aud": CLIENT,
+            "azp": CLIENT,
+            "sub": sub,
+            "nonce": nonce,
+            "iat": now,
+            "exp": now + 300,
+            "name": "Bench Learner",
+            LTI + "message_type": "LtiResourceLinkRequest",
+            LTI + "version": "1.3.0",
+            LTI + "deployment_id": DEPLOYMENT,
+            LTI + "target_link_uri": self.base + "/lti/launch",
+            LTI + "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
+            LTI + "resource_link": {"id": "link-1"},
+            LTI + "context": {"id": "course-1", "title": "Bench course"},
+        }
+        return jwt.encode(body, self.key, algorithm="RS256", headers={"kid": self.kid})
+
+
+async def one_launch(client: httpx.AsyncClient, lms: Lms, sub: str) -> None:
+    params = {
+        "iss": ISSUER,
+        "client_id": CLIENT,
+        "login_hint": sub,
+        "target_link_uri": lms.base + "/lti/launch",
+    }
+    login = await client.get(lms.base + "/lti/login", params=params)
+    if login.status_code != 302:
+        raise RuntimeError(f"login {login.status_code}")
+    query = parse_qs(urlparse(login.headers["location"]).query)
+    state, nonce = query["state"][0], query["nonce"][0]
+    cookies = {f"mr_state_{state}": state}
+    launch = await client.post(
+        lms.base + "/lti/launch",
+        cookies=cookies,
+        data={"id_token": lms.token(nonce, sub), "state": state},
+    )
+    if launch.status_code != 303:
+        raise RuntimeError(f"launch {launch.status_code}: {launch.text[:200]}")
+
+
+async def health(client: httpx.AsyncClient, base: str) -> None:
+    r = await client.get(base + "/health")
+    if r.status_code != 200:
+        raise RuntimeError(f"health {r.status_code}")
+
+
+async def load(fn, concurrency: int, seconds: float) -> tuple[list[float], int]:  # type: ignore[no-untyped-def]
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=30, follow_redirects=False) as client:
+
+        async def worker(n: int) -> None:
+            nonlocal errors
+            i = 0
+            while time.perf_counter() < deadline:
+                start = time.perf_counter()
+                try:
+                    await fn(client, f"learner-{n}-{i % 50}")
+                    latencies.append(time.perf_counter() - start)
+                except Exception as exc:
+                    errors += 1
+                    if errors <= 3:
+                        print("error:", exc)
+                i += 1
+
+        await asyncio.gather(*(worker(n) for n in range(concurrency)))
+    return latencies, errors
+
+
+def run_phase(name: str, fn, concurrency: int, seconds: float) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    wall0 = time.perf_counter()
+    latencies, errors = asyncio.run(load(fn, concurrency, seconds))
+    wall = time.perf_counter() - wall0
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    latencies.sort()
+    result = {
+        "rate": len(latencies) / wall,
+        "errors": errors,
+        "count": len(latencies),
+        "p50_ms": statistics.median(latencies) * 1000 if latencies else 0,
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else 0,
+        "loadgen_cores": cpu / wall,
+    }
+    print(
+        f"{name}: {result['rate']:.0f}/s, {errors} errors, p50 {result['p50_ms']:.1f} ms, "
+        f"p99 {result['p99_ms']:.1f} ms, load generator {result['loadgen_cores']:.2f} cores"
+    )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    pem, public = generate_key_pair()
+    jwks_url = serve_jwks(public)
+    name, db_url = prepare_database(jwks_url)
+    port = free_port()
+    server = start_gunicorn(db_url, port)
+    base = f"http://127.0.0.1:{port}"
+    lms = Lms(base, pem, public["kid"])
+    try:
+        run_phase("warm-up", lambda c, s: one_launch(c, lms, s), args.concurrency, 3)
+        launches, baselines = [], []
+        for _ in range(args.runs):
+            baselines.append(
+                run_phase(
+                    "baseline GET /health",
+                    lambda c, s: health(c, base),
+                    args.concurrency,
+                    args.seconds / 2,
+                )
+            )
+            launches.append(
+                run_phase(
+                    "login + launch",
+                    lambda c, s: one_launch(c, lms, s),
+                    args.concurrency,
+                    args.seconds,
+                )
+            )
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=10)
+        drop_database(name)
+    med = {k: statistics.median(r[k] for r in launches) for k in launches[0]}
+    base_rate = statistics.median(r["rate"] for r in baselines)
+    errors = sum(r["errors"] for r in launches)
+    verdict = "meets" if med["rate"] >= 250 and med["p99_ms"] < 300 and errors == 0 else "misses"
+    write_section(
+        "launch",
+        f"""
+Script: `benchmarks/launch_bench.py` (gunicorn, 2 sync workers, PostgreSQL; asyncio + httpx
+load generator in one process playing the LMS; concurrency {args.concurrency}; {args.runs} runs of
+{args.seconds:.0f} s, medians). Target: >= 250 launches/s, p99 < 300 ms, zero errors.
+
+| measure | median |
+|---|---|
+| login + launch flows per second | {med["rate"]:.0f} |
+| p50 / p99 latency of one flow (2 requests) | {med["p50_ms"]:.1f} ms / {med["p99_ms"]:.1f} ms |
+| errors (all runs) | {errors} |
+| load generator CPU | {med["loadgen_cores"]:.2f} cores |
+| baseline: GET /health requests per second | {base_rate:.0f} |
+| launch flows per /health request (ratio) | {med["rate"] / base_rate:.2f} |
+
+Result: {verdict} the target on this run.
+""",
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,345 @@
+"""xAPI benchmarks on PostgreSQL: forwarder throughput, filtered GET over 1M statements, enqueue.
+
+Runs in a throwaway schema (dropped at the end), serves the embedded LRS on 127.0.0.1, prints
+medians and ratios against baselines measured in the same run, and writes the `## xapi` section of
+benchmarks/RESULTS.md.
+
+    .venv/bin/python benchmarks/xapi_bench.py [--statements 1000000] [--forward 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import multiprocessing
+import random
+import re
+import statistics
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.serving import make_server
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from xapi import events as ev  # noqa: E402
+from xapi.client import BasicCredentials, LrsClient, LrsConfig  # noqa: E402
+from xapi.db import create_xapi_tables  # noqa: E402
+from xapi.lrs import create_lrs_blueprint  # noqa: E402
+from xapi.lrs.agents import actor_key  # noqa: E402
+from xapi.lrs.models import LrsStatement  # noqa: E402
+from xapi.outbox import Forwarder, enqueue  # noqa: E402
+from xapi.statements import StatementBuilder, statement_dict  # noqa: E402
+from xapi.vocabulary import VERB_ANSWERED, VERB_DISPLAY, InteractionType, Vocabulary  # noqa: E402
+
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+RESULTS = REPO_ROOT / "benchmarks" / "RESULTS.md"
+SECTION = "## xapi"
+TENANT, USER, PASSWORD = "bench", "bench", "bench-secret"
+ISSUER = "https://moodle.example.edu"
+VOCAB = Vocabulary("https://review.example.org")
+BUILDER = StatementBuilder(VOCAB)
+PLACEMENT = ev.Placement(
+    course=ev.ActivityRef("course-1", "Forklift safety"),
+    module=ev.ActivityRef("module-1", "Loading dock"),
+    registration=uuid.uuid4(),
+    lti=ev.LtiContext("dep-1", "ctx-1", "rl-1", ("Learner",), "Moodle 4.5"),
+)
+CARD = ev.CardInteraction(
+    "card-1",
+    "Load limit",
+    "Rated load?",
+    InteractionType.CHOICE,
+    ("b",),
+    choices=(ev.Component("a", "1 t"), ev.Component("b", "2.5 t")),
+)
+
+
+def answer(sub: str, when: datetime | None = None) -> ev.CardAnswered:
+    """A realistic answered event for learner `sub`."""
+    return ev.CardAnswered(
+        actor=ev.Actor(ISSUER, sub),
+        placement=PLACEMENT,
+        card=CARD,
+        unit=ev.ActivityRef("unit-1", "Load plate", critical=True),
+        result=ev.AnswerResult("b", True, timedelta(seconds=6.5), score_scaled=1.0),
+        memory=ev.MemoryState(0.9, 12.0, datetime(2026, 3, 1, tzinfo=UTC)),
+        occurred_at=when or datetime.now(UTC),
+    )
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-quantile (0..1) of values."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+@contextmanager
+def pg_schema() -> Iterator[Engine]:
+    """A throwaway PostgreSQL schema with the xapi tables."""
+    schema = f"xapi_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = create_engine(
+        PG_URL, pool_size=10, connect_args={"options": f"-csearch_path={schema}"}
+    )
+    create_xapi_tables(engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _serve(url: str, schema: str, port_queue: multiprocessing.Queue) -> None:
+    """Child process: the embedded LRS, as a web worker would run it."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    engine = create_engine(url, pool_size=10, connect_args={"options": f"-csearch_path={schema}"})
+    app = Flask("bench-lrs")
+    app.register_blueprint(
+        create_lrs_blueprint(
+            sessionmaker(engine), lambda u, p: TENANT if (u, p) == (USER, PASSWORD) else None
+        ),
+        url_prefix="/xapi",
+    )
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    port_queue.put(server.server_port)
+    server.serve_forever()
+
+
+@contextmanager
+def served_lrs(engine: Engine) -> Iterator[LrsClient]:
+    """The embedded LRS in its own process on 127.0.0.1, and a client of it."""
+    schema = engine.dialect.default_schema_name
+    with engine.connect() as conn:
+        schema = conn.execute(text("select current_schema()")).scalar_one()
+    ports: multiprocessing.Queue = multiprocessing.Queue()
+    process = multiprocessing.get_context("fork").Process(
+        target=_serve, args=(PG_URL, schema, ports), daemon=True
+    )
+    process.start()
+    port = ports.get(timeout=30)
+    config = LrsConfig(
+        f"http://127.0.0.1:{port}/xapi", BasicCredentials(USER, PASSWORD), timeout=60
+    )
+    try:
+        with LrsClient(config) as client:
+            yield client
+    finally:
+        process.terminate()
+        process.join(10)
+
+
+def bench_forwarder(sessions: sessionmaker[Session], client: LrsClient, count: int) -> dict:
+    """Statements/s delivered: 1 and 2 forwarders (batch 500) vs one PUT per statement."""
+
+    def load(n: int, key: str) -> None:
+        with sessions() as session, session.begin():
+            for i in range(n):
+                enqueue(session, BUILDER.build(answer(f"fwd-{i % 500}")), key)
+
+    def drain(workers: int, batch: int) -> int:
+        forwarders = [
+            Forwarder(sessions, lambda _k: client, batch_size=batch) for _ in range(workers)
+        ]
+        sent = [0] * workers
+
+        def work(index: int) -> None:
+            sent[index] = forwarders[index].drain().sent
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(workers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return sum(sent)
+
+    results = {}
+    runs = (("1 worker", 1, 500, count), ("2 workers", 2, 500, count), ("one by one", 1, 1, 300))
+    for label, workers, batch, n in runs:
+        load(n, "bench")
+        start = time.perf_counter()
+        sent = drain(workers, batch)
+        elapsed = time.perf_counter() - start
+        assert sent == n, (sent, n)
+        results[label] = n / elapsed
+        print(f"forwarder {label} (batch {batch}): {n} in {elapsed:.2f}s = {n / elapsed:.0f}/s")
+    return results
+
+
+def bulk_load(engine: Engine, count: int, learners: int) -> None:
+    """COPY `count` answered/experienced statements (180 days, `learners` agents) into the LRS."""
+    verbs = [VERB_ANSWERED, *[v for v in VERB_DISPLAY if v != VERB_ANSWERED][:5]]
+    template = statement_dict(BUILDER.build(answer("x")))
+    now = datetime.now(UTC)
+    rng = random.Random(42)
+    table = LrsStatement.__table__
+    columns = (
+        "tenant, statement_id, stored, verb, actor_key, object_activity, registration, "
+        "voided, content_hash, payload"
+    )
+    raw = engine.raw_connection()
+    try:
+        with raw.cursor() as cur:
+            for index in table.indexes:
+                cur.execute(f"DROP INDEX IF EXISTS {index.name}")
+            with cur.copy(f"COPY xapi_lrs_statement ({columns}) FROM STDIN") as copy:
+                for i in range(count):
+                    sub = f"learner-{rng.randrange(learners)}"
+                    verb = verbs[0] if rng.random() < 0.5 else rng.choice(verbs)
+                    stored = now - timedelta(seconds=rng.uniform(0, 180 * 86400))
+                    sid = uuid.UUID(int=rng.getrandbits(128), version=4)
+                    body = dict(template, id=str(sid), stored=stored.isoformat())
+                    body["actor"] = {"account": {"homePage": ISSUER, "name": sub}}
+                    body["verb"] = {"id": verb}
+                    agent = actor_key(body["actor"])
+                    copy.write_row(
+                        (
+                            TENANT,
+                            sid,
+                            stored,
+                            verb,
+                            agent,
+                            body["object"]["id"],
+                            PLACEMENT.registration,
+                            False,
+                            "-",
+                            json.dumps(body),
+                        )
+                    )
+                    if i and i % 200_000 == 0:
+                        print(f"  loaded {i}")
+        raw.commit()
+    finally:
+        raw.close()
+    with engine.begin() as conn:
+        for index in table.indexes:
+            index.create(conn)
+        conn.execute(text("ANALYZE xapi_lrs_statement"))
+
+
+def bench_query(client: LrsClient, learners: int, runs: int) -> dict:
+    """p50/p95 of GET agent+verb+since (30 days) vs an unfiltered GET of 10, same run."""
+    rng = random.Random(7)
+    since = datetime.now(UTC) - timedelta(days=30)
+    timings: dict[str, list[float]] = {"agent+verb+since": [], "unfiltered limit 10": []}
+    sizes = []
+    for _ in range(runs):
+        agent = {"account": {"homePage": ISSUER, "name": f"learner-{rng.randrange(learners)}"}}
+        start = time.perf_counter()
+        page = client.get_statements(agent=agent, verb=VERB_ANSWERED, since=since)
+        timings["agent+verb+since"].append((time.perf_counter() - start) * 1000)
+        sizes.append(len(page.statements))
+        start = time.perf_counter()
+        client.get_statements(limit=10)
+        timings["unfiltered limit 10"].append((time.perf_counter() - start) * 1000)
+    result = {k: (statistics.median(v), pct(v, 0.95)) for k, v in timings.items()}
+    for label, (p50, p95) in result.items():
+        print(f"GET {label}: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+    print(f"  statements per filtered page: median {statistics.median(sizes):.0f}")
+    result["page"] = (statistics.median(sizes), 0.0)
+    return result
+
+
+def bench_enqueue(engine: Engine, sessions: sessionmaker[Session], runs: int) -> dict:
+    """Median cost of an answer transaction with and without the outbox row."""
+    answers = Table(
+        "bench_answer", MetaData(), Column("id", Integer, primary_key=True), Column("r", String(10))
+    )
+    answers.create(engine)
+    timings: dict[str, list[float]] = {"answer only": [], "answer + outbox": [], "build": []}
+    for i in range(runs):
+        for label in ("answer only", "answer + outbox"):
+            start = time.perf_counter()
+            with sessions() as session, session.begin():
+                session.execute(insert(answers).values(r="good"))
+                if label == "answer + outbox":
+                    build = time.perf_counter()
+                    statement = BUILDER.build(answer(f"enq-{i}"))
+                    timings["build"].append((time.perf_counter() - build) * 1000)
+                    enqueue(session, statement, "lrs")
+            timings[label].append((time.perf_counter() - start) * 1000)
+    result = {k: statistics.median(v) for k, v in timings.items()}
+    result["added"] = result["answer + outbox"] - result["answer only"]
+    for label, value in result.items():
+        print(f"enqueue {label}: median {value:.3f} ms")
+    return result
+
+
+def write_section(body: str) -> None:
+    """Replace (or append) the `## xapi` section of RESULTS.md."""
+    current = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
+    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
+    block = f"{SECTION}\n{body.rstrip()}\n\n"
+    if pattern.search(current):
+        RESULTS.write_text(pattern.sub(lambda _m: block, current))
+    else:
+        RESULTS.write_text(current.rstrip() + "\n\n" + block)
+
+
+def main() -> int:
+    """Run all three benchmarks and record them."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--statements", type=int, default=1_000_000)
+    parser.add_argument("--learners", type=int, default=5_000)
+    parser.add_argument("--forward", type=int, default=20_000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--enqueues", type=int, default=500)
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    with pg_schema() as engine:
+        sessions = sessionmaker(engine, expire_on_commit=False)
+        with served_lrs(engine) as client:
+            forward = bench_forwarder(sessions, client, args.forward)
+            start = time.perf_counter()
+            bulk_load(engine, args.statements, args.learners)
+            print(f"bulk load: {args.statements} statements in {time.perf_counter() - start:.0f}s")
+            query = bench_query(client, args.learners, args.queries)
+        enq = bench_enqueue(engine, sessions, args.enqueues)
+    fwd, fwd2, one = forward["1 worker"], forward["2 workers"], forward["one by one"]
+    (q50, q95), (_b50, b95) = query["agent+verb+since"], query["unfiltered limit 10"]
+    lines = [
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on PostgreSQL 127.0.0.1 (2 cores, shared), "
+        "embedded LRS in its own process (werkzeug, threaded) on 127.0.0.1, "
+        "`benchmarks/xapi_bench.py`.",
+        "",
+        "| measure | result | target | baseline (same run) | ratio |",
+        "|---|---|---|---|---|",
+        f"| forwarder throughput, batches of 500, 1 worker ({args.forward} statements) "
+        f"| {fwd:.0f}/s | >= 2000/s | one PUT per statement: {one:.0f}/s | {fwd / one:.1f}x |",
+        f"| forwarder throughput, batches of 500, 2 workers ({args.forward} statements) "
+        f"| {fwd2:.0f}/s | >= 2000/s | one PUT per statement: {one:.0f}/s | {fwd2 / one:.1f}x |",
+        f"| GET agent+verb+since 30 d over {args.statements:,} stored, p95 "
+        f"({args.queries} queries, median page {query['page'][0]:.0f}) | {q95:.1f} ms "
+        f"(p50 {q50:.1f}) | < 200 ms | unfiltered GET limit 10: p95 {b95:.1f} ms | "
+        f"{q95 / b95:.2f}x |",
+        f"| outbox cost added to an answer transaction (median of {args.enqueues}) "
+        f"| {enq['added']:.2f} ms (build {enq['build']:.2f} ms) | < 2 ms "
+        f"| answer-only transaction: {enq['answer only']:.2f} ms "
+        f"| {enq['answer + outbox'] / enq['answer only']:.2f}x |",
+    ]
+    report = "\n".join(lines)
+    print(report)
+    if not args.no_write:
+        write_section(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
