@@ -17,7 +17,7 @@ from pylti1p3.cookie import CookieService
 from pylti1p3.exception import LtiException
 from pylti1p3.message_launch import MessageLaunch
 from pylti1p3.session import SessionService
-from sqlalchemy import delete
+from sqlalchemy import and_, delete, select
 from sqlalchemy.orm import Session
 
 from lti_tool.exceptions import LaunchError, PendingDeploymentError
@@ -76,6 +76,7 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
         self.login: LoginState | None = None
         self.platform: Platform | None = None
         self.deployment: Deployment | None = None
+        self._deployment_row: Deployment | None = None
         self.keys = PlatformKeys(session, http, checks.jwks_default_ttl, checks.http_timeout)
         unused = _Unused()
         super().__init__(
@@ -143,10 +144,21 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
             raise LaunchError("id_token azp is not this tool's client id")
         if len(audiences) > 1 and azp is None:
             raise LaunchError("id_token has several audiences but no azp")
-        conf = DbToolConf(self.db)
-        self.platform = conf.find_platform(self.login.issuer, client_id)
-        if self.platform is None:
+        deployment_id = str(body.get(claims.DEPLOYMENT_ID) or "")
+        # One round trip for the platform and the launch's deployment.
+        found = self.db.execute(
+            select(Platform, Deployment)
+            .outerjoin(
+                Deployment,
+                and_(
+                    Deployment.platform_id == Platform.id, Deployment.deployment_id == deployment_id
+                ),
+            )
+            .where(Platform.issuer == self.login.issuer, Platform.client_id == client_id)
+        ).first()
+        if found is None:
             raise LaunchError("the platform registration was removed during the launch")
+        self.platform, self._deployment_row = found
         return self
 
     def get_client_id(self) -> str:
@@ -197,7 +209,7 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
         deployment_id = self.body.get(claims.DEPLOYMENT_ID)
         if not deployment_id or not isinstance(deployment_id, str):
             raise LaunchError("id_token has no deployment_id", status=400)
-        row = DbToolConf(self.db).find_deployment_row(self.platform, deployment_id)
+        row = self._deployment_row
         if row is None:
             row = Deployment(
                 platform_id=self.platform.id,

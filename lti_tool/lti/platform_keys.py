@@ -29,6 +29,9 @@ _MAX_AGE = re.compile(r"max-age=(\d+)")
 
 # Parsed keys by (url, kid, body): parsing a JWK is the costly part, the DB row is the truth.
 _parsed: dict[tuple[str, str, int], Any] = {}
+# Keys this process already read from the shared cache, valid until that entry's expiry:
+# reading the row again before then could only give the same answer.
+_recent: dict[tuple[str, str], tuple[datetime, Any]] = {}
 
 
 def cache_lifetime(headers: Any, default_ttl: int) -> int:
@@ -51,10 +54,14 @@ class PlatformKeys:
 
     def key_for(self, url: str, kid: str, now: datetime) -> Any:
         """The public key object for kid, refetching once if it is unknown or the cache expired."""
+        recent = _recent.get((url, kid))
+        if recent is not None and recent[0] > now:
+            return recent[1]
         entry = self.session.get(JwksCacheEntry, url)
         if entry is not None and entry.expires_at > now:
             key = self._find(entry, kid)
             if key is not None:
+                self._remember(url, kid, entry.expires_at, key)
                 return key
             if now - entry.fetched_at < UNKNOWN_KID_REFETCH_INTERVAL:
                 raise LaunchError(f"unknown kid {kid!r}: the platform's key set does not have it")
@@ -62,7 +69,14 @@ class PlatformKeys:
         key = self._find(entry, kid)
         if key is None:
             raise LaunchError(f"unknown kid {kid!r}: the platform's key set does not have it")
+        self._remember(url, kid, entry.expires_at, key)
         return key
+
+    @staticmethod
+    def _remember(url: str, kid: str, until: datetime, key: Any) -> None:
+        if len(_recent) > 1000:
+            _recent.clear()
+        _recent[(url, kid)] = (until, key)
 
     def _find(self, entry: JwksCacheEntry, kid: str) -> Any:
         cache_key = (entry.url, kid, hash(entry.body))

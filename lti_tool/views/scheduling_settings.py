@@ -24,6 +24,7 @@ def edit() -> tuple[str, int] | str:
     """Show and save the course's scheduling settings."""
     identity, session = current_identity(), db_session()
     schedule = ensure_schedule(session, identity.context_id)
+    session.commit()
     message, error, status = "", "", 200
     if request.method == "POST":
         try:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -32,9 +33,23 @@ class LrsStatement(XapiBase):
         Index("ix_xapi_lrs_statement_stored", "tenant", "stored"),
         Index("ix_xapi_lrs_statement_verb", "tenant", "verb", "stored"),
         Index("ix_xapi_lrs_statement_activity", "tenant", "object_activity", "stored"),
-        Index("ix_xapi_lrs_statement_object_agent", "tenant", "object_agent_key", "stored"),
         Index("ix_xapi_lrs_statement_registration", "tenant", "registration", "stored"),
-        Index("ix_xapi_lrs_statement_object_ref", "tenant", "object_ref"),
+        # Most objects are activities: partial indexes keep inserts cheap.
+        Index(
+            "ix_xapi_lrs_statement_object_agent",
+            "tenant",
+            "object_agent_key",
+            "stored",
+            postgresql_where=text("object_agent_key IS NOT NULL"),
+            sqlite_where=text("object_agent_key IS NOT NULL"),
+        ),
+        Index(
+            "ix_xapi_lrs_statement_object_ref",
+            "tenant",
+            "object_ref",
+            postgresql_where=text("object_ref IS NOT NULL"),
+            sqlite_where=text("object_ref IS NOT NULL"),
+        ),
     )
 
     pk: Mapped[int] = mapped_column(BigIntPk, primary_key=True, autoincrement=True)
@@ -60,13 +75,13 @@ class LrsStatementRelation(XapiBase):
         Index("ix_xapi_lrs_statement_relation_key", "tenant", "kind", "key", "statement_pk"),
     )
 
-    pk: Mapped[int] = mapped_column(BigIntPk, primary_key=True, autoincrement=True)
+    # The composite key doubles as the index behind the foreign key.
     statement_pk: Mapped[int] = mapped_column(
-        ForeignKey("xapi_lrs_statement.pk", ondelete="CASCADE"), index=True
+        BigIntPk, ForeignKey("xapi_lrs_statement.pk", ondelete="CASCADE"), primary_key=True
     )
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
     tenant: Mapped[str] = mapped_column(String(TENANT_LENGTH))
-    kind: Mapped[str] = mapped_column(String(10))
-    key: Mapped[str] = mapped_column(Text)
 
 
 class LrsAttachment(XapiBase):
