@@ -10,6 +10,7 @@ from lti_tool.settings import Settings
 def register_blueprints(app: Flask, settings: Settings) -> None:
     """Attach every blueprint; the demo platform only outside production."""
     from lti_tool.views import (
+        admin,
         health,
         instructor,
         learner,
@@ -19,6 +20,7 @@ def register_blueprints(app: Flask, settings: Settings) -> None:
     )
 
     app.register_blueprint(lti.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(learner.bp)
     app.register_blueprint(instructor.bp)

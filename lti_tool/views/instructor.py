@@ -42,5 +42,9 @@ def home() -> str:
             roster_error = str(exc)
     overview = course_overview.build(session, identity.context_id)
     return render_template(
-        "instructor/home.html", overview=overview, roster_error=roster_error, lt=launch_token()
+        "instructor/home.html",
+        overview=overview,
+        roster_error=roster_error,
+        lt=launch_token(),
+        is_admin=identity.role >= Role.ADMIN,
     )

@@ -1,0 +1,60 @@
+"""Admin pages: approve a pending deployment from inside the LMS; others are refused."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from lti_tool.demo import platform as demo
+from lti_tool.lti import claims
+from lti_tool.models import Deployment, DeploymentStatus
+
+ADMIN = demo.DemoUser("site-admin", "Sita Admin", "sita@demo.example", (demo.ROLE_ADMIN,))
+
+
+def test_admin_approves_a_pending_deployment_then_launch_succeeds(lms, live):
+    """A pending deployment is approved on the admin page; the next launch from it works."""
+    assert lms.launch(**{claims.DEPLOYMENT_ID: "copy-77"}).status_code == 403
+    browser, token = lms.open_as(ADMIN)
+    page = browser.get(live.url + "/admin/", params={"lt": token})
+    assert page.status_code == 200 and "copy-77" in page.text and "pending" in page.text
+    done = browser.post(live.url + "/admin/deployments/approve",
+                        data={"lt": token, "deployment_id": "copy-77"})
+    assert done.status_code == 200 and "active" in done.text
+    with live.db.session() as s:
+        row = s.scalars(select(Deployment).where(Deployment.deployment_id == "copy-77")).one()
+        assert row.status == DeploymentStatus.ACTIVE
+    assert lms.launch(**{claims.DEPLOYMENT_ID: "copy-77"}).status_code == 303
+
+
+def test_instructor_and_learner_cannot_use_admin_pages(lms, live):
+    """Admin pages refuse instructors and learners (403), and forms without a token (401)."""
+    for user in (demo.USERS[0], demo.USERS[1]):
+        browser, token = lms.open_as(user)
+        assert browser.get(live.url + "/admin/", params={"lt": token}).status_code == 403
+        assert browser.post(live.url + "/admin/deployments/approve",
+                            data={"lt": token, "deployment_id": "x"}).status_code == 403
+    assert browser.post(live.url + "/admin/deployments/approve",
+                        data={"deployment_id": "x"}).status_code == 401
+
+
+def test_canvas_style_login_parameters_are_accepted(lms, live):
+    """Canvas sends deployment_id, canvas_region and lti_storage_target at login: all fine."""
+    import requests
+
+    params = lms.platform.login_params(demo.USERS[1], {"message": "resource"})
+    params.pop("lti_deployment_id")
+    params.update(deployment_id=demo.DEPLOYMENT_ID, canvas_region="us-east-1",
+                  lti_storage_target="post_message_forwarding")
+    page = requests.get(live.url + "/lti/login", params=params)
+    assert page.status_code == 200
+    assert "lti.put_data" in page.text and "post_message_forwarding" in page.text
+
+
+def test_admin_sees_administration_link_on_course_page(lms, live):
+    """An institution administrator launching from a course gets a link to the admin page."""
+    browser, token = lms.open_as(ADMIN)
+    page = browser.get(live.url + "/instructor/", params={"lt": token})
+    assert "Administration" in page.text
+    learner_browser, learner_token = lms.open_as(demo.USERS[0])
+    assert "Administration" not in learner_browser.get(
+        live.url + "/instructor/", params={"lt": learner_token}).text
