@@ -9,6 +9,7 @@ import requests
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
+from lti_tool import log_redaction
 from lti_tool.db import Database
 from lti_tool.lti.launch_token import LaunchTokens
 from lti_tool.lti.login import StateSigner
@@ -38,6 +39,7 @@ def make_http_session() -> requests.Session:
 def init_app(app: Flask, settings: Settings) -> None:
     """Attach a Runtime to the app and close the request's DB session at teardown."""
     logging.basicConfig(level=settings.log_level)
+    log_redaction.install()
     app.extensions["microreview"] = Runtime(
         settings=settings,
         db=Database(settings.database_url),

@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from lti_tool.ingest.cards import CardKind
@@ -29,9 +30,12 @@ SECONDS_BY_KIND = {
 }
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """A published card as the planner sees it, with this learner's memory of it."""
+class Candidate(NamedTuple):
+    """A published card as the planner sees it, with this learner's memory of it.
+
+    A named tuple rather than a dataclass: sessions are built from thousands of these per
+    request, and tuples are several times cheaper to make.
+    """
 
     card_id: int
     unit_key: int
@@ -147,8 +151,11 @@ def plan(
     return Plan([c.card_id for c in ordered], min(later) if later else None)
 
 
-def load_candidates(session: Session, user_id: int, context_id: int) -> list[Candidate]:
-    """Every published card of the course with this learner's state, in one query."""
+def load_candidates(
+    session: Session, user_id: int, context_id: int, due_before: datetime | None = None
+) -> list[Candidate]:
+    """Published cards with this learner's state: new ones, and reviewed ones due before
+    `due_before` (all reviewed ones when it is None), in one query."""
     query = (
         select(
             Card.id,
@@ -164,19 +171,39 @@ def load_candidates(session: Session, user_id: int, context_id: int) -> list[Can
         .outerjoin(CardState, and_(CardState.card_id == Card.id, CardState.user_id == user_id))
         .where(Card.context_id == context_id, Card.status == CardStatus.PUBLISHED)
     )
+    if due_before is not None:
+        query = query.where(or_(CardState.id.is_(None), CardState.due < due_before))
+    # Core execution: the ORM's row processing costs more than the query for 2,000 cards.
+    rows = session.connection().execute(query)
     return [
         Candidate(
-            card_id=row[0],
-            unit_key=row[1] if row[1] is not None else 0,
-            unit_position=row[2] if row[2] is not None else 1_000_000,
-            kind=row[3],
-            critical=bool(row[4]),
-            due=row[5],
-            stability=row[6],
-            last_review=row[7],
+            card_id,
+            unit_id if unit_id is not None else 0,
+            position if position is not None else 1_000_000,
+            kind,
+            bool(critical),
+            due,
+            stability,
+            last_review,
         )
-        for row in session.execute(query)
+        for card_id, unit_id, position, kind, critical, due, stability, last_review in rows
     ]
+
+
+def next_due_after(
+    session: Session, user_id: int, context_id: int, moment: datetime
+) -> datetime | None:
+    """The earliest due time at or after `moment` among the learner's published cards."""
+    return session.scalar(
+        select(func.min(CardState.due))
+        .join(Card, Card.id == CardState.card_id)
+        .where(
+            CardState.user_id == user_id,
+            CardState.context_id == context_id,
+            CardState.due >= moment,
+            Card.status == CardStatus.PUBLISHED,
+        )
+    )
 
 
 def new_cards_started(session: Session, user_id: int, context_id: int, since: datetime) -> int:

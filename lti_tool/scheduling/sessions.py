@@ -56,8 +56,15 @@ def build_plan(
     start, end = planner.day_bounds(today, learner.zone)
     started = planner.new_cards_started(session, learner.user_id, learner.context_id, start)
     limits = planner.Limits(schedule.session_minutes, schedule.new_per_day - started)
-    candidates = planner.load_candidates(session, learner.user_id, learner.context_id)
-    return planner.plan(candidates, now, end, targets, limits, extra=extra)
+    due_before = None if extra else end
+    candidates = planner.load_candidates(
+        session, learner.user_id, learner.context_id, due_before
+    )
+    found = planner.plan(candidates, now, end, targets, limits, extra=extra)
+    if extra or (found.next_due is not None and found.next_due < end):
+        return found
+    later = planner.next_due_after(session, learner.user_id, learner.context_id, end)
+    return planner.Plan(found.card_ids, later)
 
 
 def start_or_resume(
