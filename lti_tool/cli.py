@@ -235,3 +235,45 @@ def grades_sync(ctx: click.Context) -> None:
     click.echo(f"{sent} sent, {failed} failed (will retry)")
     if failed:
         sys.exit(1)
+
+
+@main.group()
+def course() -> None:
+    """Course material: import a course export for a course of a registered platform."""
+
+
+@course.command("import")
+@click.option("--issuer", required=True, help="The platform's issuer (iss), as registered.")
+@click.option(
+    "--client-id", default="", help="The platform's client id (if the issuer has several)."
+)
+@click.option(
+    "--context-id", required=True, help="The course's context id on that platform (created if new)."
+)
+@click.argument("file", type=click.Path(exists=True))
+@click.pass_context
+def course_import(
+    ctx: click.Context, issuer: str, client_id: str, context_id: str, file: str
+) -> None:
+    """Import FILE (an export file or unpacked folder) now and print a JSON summary."""
+    from pathlib import Path
+
+    from lti_tool.course_import import ImportStatus, create_import, ensure_context, run_import
+
+    settings = _settings(ctx)
+    db = Database(settings.database_url)
+    try:
+        with db.session() as session:
+            context = ensure_context(session, issuer, client_id, context_id)
+            import_id = create_import(session, context, Path(file).resolve()).id
+        row = run_import(db, settings, import_id)
+    finally:
+        db.engine.dispose()
+    if row.status != ImportStatus.DONE:
+        advice = row.summary.get("error", {}).get("advice", "")
+        raise click.ClickException(f"{row.message} {advice}".strip())
+    counts = {
+        part: {k: v if isinstance(v, int) else len(v) for k, v in row.changes[part].items()}
+        for part in ("units", "cards")
+    }
+    click.echo(json.dumps({"import_id": row.id, **row.summary, "changes": counts}, indent=2))

@@ -22,11 +22,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any, Protocol, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from lti_tool.db import Database, utcnow
-from lti_tool.exceptions import NotFound
+from lti_tool.exceptions import NotFound, PlatformError
 from lti_tool.ingest import importer
 from lti_tool.ingest.archive import Limits
 from lti_tool.ingest.cards import Card as IngestCard
@@ -35,8 +35,9 @@ from lti_tool.ingest.exceptions import ArchiveLimitError, CourseImportError
 from lti_tool.ingest.sanitize import clean_html, clean_text
 from lti_tool.ingest.splitter import Unit as IngestUnit
 from lti_tool.ingest.tree import Asset as IngestAsset
-from lti_tool.models import Asset, Card, CardStatus, Context, CourseImport, Unit
+from lti_tool.models import Asset, Card, CardStatus, Context, CourseImport, Platform, Unit
 from lti_tool.settings import Settings
+from lti_tool.upsert import upsert
 
 log = logging.getLogger(__name__)
 
@@ -507,3 +508,33 @@ def publish_drafts(session: Session, context_id: int, unit_id: int | None = None
         query = query.where(Card.unit_id == unit_id)
     result = session.execute(query.values(status=CardStatus.PUBLISHED, updated_at=utcnow()))
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def ensure_context(session: Session, issuer: str, client_id: str, context_id: str) -> int:
+    """The id of a platform's course, created if new (for scripted imports)."""
+    query = select(Platform).where(Platform.issuer == issuer)
+    if client_id:
+        query = query.where(Platform.client_id == client_id)
+    platforms = list(session.scalars(query))
+    if len(platforms) != 1:
+        problem = "no platform is" if not platforms else "several platforms are"
+        raise PlatformError(
+            f"{problem} registered with issuer {issuer!r}"
+            + (f" and client id {client_id!r}" if client_id else "")
+            + "; register it with `microreview platform add` or pass --client-id"
+        )
+    keys = {"platform_id": platforms[0].id, "context_id": context_id}
+    return upsert(session, Context, keys, {})
+
+
+def card_counts(session: Session, context_id: int) -> dict[int | None, dict[str, int]]:
+    """Number of cards per unit and status (unit None: cards of the whole course)."""
+    rows = session.execute(
+        select(Card.unit_id, Card.status, func.count())
+        .where(Card.context_id == context_id)
+        .group_by(Card.unit_id, Card.status)
+    )
+    counts: dict[int | None, dict[str, int]] = {}
+    for unit_id, status, count in rows:
+        counts.setdefault(unit_id, {})[CardStatus(status).value] = count
+    return counts

@@ -8,6 +8,7 @@ from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from lti_tool.exceptions import MicroreviewError
+from lti_tool.ingest.exceptions import CourseImportError
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,22 @@ def register_error_handlers(app: Flask) -> None:
                 "error.html", title=exc.title, reason=reason, advice=exc.advice, error=exc
             ),
             exc.status,
+        )
+
+    @app.errorhandler(CourseImportError)
+    def _course_import(exc: CourseImportError):  # type: ignore[no-untyped-def]
+        log.info("%s %s: course import refused: %s", request.method, request.path, exc.title)
+        if _wants_json():
+            return {"error": exc.title, "reason": exc.message, "advice": exc.advice}, 400
+        return (
+            render_template(
+                "error.html",
+                title=exc.title,
+                reason=exc.message.rstrip("."),
+                advice=exc.advice,
+                error=exc,
+            ),
+            400,
         )
 
     @app.errorhandler(HTTPException)

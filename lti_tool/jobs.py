@@ -127,11 +127,19 @@ def create_jobs(settings: Settings, immediate: bool = False) -> Jobs:
     def fit_courses() -> int:
         return sum(r.fitted for r in run_fitting(jobs.db, settings, utcnow()))
 
+    @h.task(name="import_course")
+    def import_course(import_id: int) -> str:
+        # Imported here: the import service pulls in the whole ingest pipeline.
+        from lti_tool.course_import import run_import
+
+        return str(run_import(jobs.db, settings, import_id).status)
+
     jobs.tasks.update(
         reminders_sweep=reminders_sweep,
         grade_sync=grade_sync,
         fit_course=fit_course,
         fit_courses=fit_courses,
+        import_course=import_course,
     )
     return jobs
 

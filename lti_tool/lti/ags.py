@@ -45,7 +45,11 @@ def queue_score(
 
 
 def lineitem_url(api: PlatformApi, placement: Placement) -> str:
-    """The placement's line item, found by resource link or created when the LMS gave none."""
+    """The placement's line item, found by resource link or created when the LMS gave none.
+
+    The caller stores the URL on the placement after its calls are done, so no database write
+    is pending while the LMS is being called.
+    """
     if placement.lineitem_url:
         return placement.lineitem_url
     if not placement.lineitems_url:
@@ -59,23 +63,21 @@ def lineitem_url(api: PlatformApi, placement: Placement) -> str:
         params={"resource_link_id": placement.resource_link_id},
     ).json()
     if isinstance(found, list) and found:
-        placement.lineitem_url = str(found[0]["id"])
-    else:
-        created = api.request(
-            "POST",
-            placement.lineitems_url,
-            scopes,
-            accept=claims.MEDIA_LINEITEM,
-            content_type=claims.MEDIA_LINEITEM,
-            json_body={
-                "scoreMaximum": 100,
-                "label": placement.title or LINEITEM_LABEL,
-                "resourceId": "microreview-daily-review",
-                "resourceLinkId": placement.resource_link_id,
-            },
-        ).json()
-        placement.lineitem_url = str(created["id"])
-    return placement.lineitem_url
+        return str(found[0]["id"])
+    created = api.request(
+        "POST",
+        placement.lineitems_url,
+        scopes,
+        accept=claims.MEDIA_LINEITEM,
+        content_type=claims.MEDIA_LINEITEM,
+        json_body={
+            "scoreMaximum": 100,
+            "label": placement.title or LINEITEM_LABEL,
+            "resourceId": "microreview-daily-review",
+            "resourceLinkId": placement.resource_link_id,
+        },
+    ).json()
+    return str(created["id"])
 
 
 def _scores_url(lineitem: str) -> str:
@@ -83,8 +85,8 @@ def _scores_url(lineitem: str) -> str:
     return path.rstrip("/") + "/scores" + (f"?{query}" if query else "")
 
 
-def send_score(api: PlatformApi, placement: Placement, user: User, sub: ScoreSubmission) -> None:
-    """POST one score to the placement's line item."""
+def send_score(api: PlatformApi, placement: Placement, user: User, sub: ScoreSubmission) -> str:
+    """POST one score to the placement's line item; returns that line item's URL."""
     body = {
         "userId": user.sub,
         "scoreGiven": sub.score_given,
@@ -95,14 +97,16 @@ def send_score(api: PlatformApi, placement: Placement, user: User, sub: ScoreSub
     }
     if sub.comment:
         body["comment"] = sub.comment
+    url = lineitem_url(api, placement)
     api.request(
         "POST",
-        _scores_url(lineitem_url(api, placement)),
+        _scores_url(url),
         [claims.SCOPE_SCORE],
         accept="application/json",
         content_type=claims.MEDIA_SCORE,
         json_body=body,
     )
+    return url
 
 
 def send_pending_scores(
@@ -130,7 +134,7 @@ def send_pending_scores(
         assert platform is not None
         api = PlatformApi(session, http, platform, now, timeout)
         try:
-            send_score(api, placement, user, sub)
+            used = send_score(api, placement, user, sub)
         except ServiceError as exc:
             sub.attempts += 1
             sub.last_error = str(exc)[:500]
@@ -139,6 +143,7 @@ def send_pending_scores(
             failed += 1
             log.warning("score %s not sent (attempt %s): %s", sub.id, sub.attempts, exc)
         else:
+            placement.lineitem_url = used
             sub.status = "sent"
             sent += 1
         session.commit()

@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
 from datetime import date, datetime, time, timedelta
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from lti_tool.ingest.cards import CardKind
@@ -151,12 +151,8 @@ def plan(
     return Plan([c.card_id for c in ordered], min(later) if later else None)
 
 
-def load_candidates(
-    session: Session, user_id: int, context_id: int, due_before: datetime | None = None
-) -> list[Candidate]:
-    """Published cards with this learner's state: new ones, and reviewed ones due before
-    `due_before` (all reviewed ones when it is None), in one query."""
-    query = (
+def _columns(user_id: int) -> Select[Any]:
+    return (
         select(
             Card.id,
             Card.unit_id,
@@ -169,24 +165,44 @@ def load_candidates(
         )
         .outerjoin(Unit, Unit.id == Card.unit_id)
         .outerjoin(CardState, and_(CardState.card_id == Card.id, CardState.user_id == user_id))
-        .where(Card.context_id == context_id, Card.status == CardStatus.PUBLISHED)
     )
+
+
+def load_candidates(
+    session: Session,
+    user_id: int,
+    context_id: int,
+    due_before: datetime | None = None,
+    new_limit: int | None = None,
+) -> list[Candidate]:
+    """Published cards with this learner's state: reviewed ones due before `due_before` (all
+    when None), and new ones (only the first `new_limit` in interleaved course order)."""
+    published = and_(Card.context_id == context_id, Card.status == CardStatus.PUBLISHED)
+    reviewed = _columns(user_id).where(published, CardState.id.is_not(None))
     if due_before is not None:
-        query = query.where(or_(CardState.id.is_(None), CardState.due < due_before))
+        reviewed = reviewed.where(CardState.due < due_before)
+    # Rank within the unit, then unit order: the same order `interleave` gives new cards.
+    rank = func.row_number().over(partition_by=Card.unit_id, order_by=Card.id)
+    new = _columns(user_id).add_columns(rank.label("rank")).where(published, CardState.id.is_(None))
+    if new_limit is not None:
+        inner = new.subquery()
+        new = select(*inner.c).order_by(inner.c.rank, inner.c.position, inner.c.id)
+        new = new.limit(max(0, new_limit))
     # Core execution: the ORM's row processing costs more than the query for 2,000 cards.
-    rows = session.connection().execute(query)
+    connection = session.connection()
+    rows = list(connection.execute(reviewed)) + list(connection.execute(new))
     return [
         Candidate(
-            card_id,
-            unit_id if unit_id is not None else 0,
-            position if position is not None else 1_000_000,
-            kind,
-            bool(critical),
-            due,
-            stability,
-            last_review,
+            row[0],
+            row[1] if row[1] is not None else 0,
+            row[2] if row[2] is not None else 1_000_000,
+            row[3],
+            bool(row[4]),
+            row[5],
+            row[6],
+            row[7],
         )
-        for card_id, unit_id, position, kind, critical, due, stability, last_review in rows
+        for row in rows
     ]
 
 

@@ -57,9 +57,7 @@ def build_plan(
     started = planner.new_cards_started(session, learner.user_id, learner.context_id, start)
     limits = planner.Limits(schedule.session_minutes, schedule.new_per_day - started)
     due_before = None if extra else end
-    candidates = planner.load_candidates(
-        session, learner.user_id, learner.context_id, due_before
-    )
+    candidates = planner.load_candidates(session, learner.user_id, learner.context_id, due_before)
     found = planner.plan(candidates, now, end, targets, limits, extra=extra)
     if extra or (found.next_due is not None and found.next_due < end):
         return found

@@ -1,0 +1,254 @@
+"""Instructor pages for course material: upload and import, units, card editor, figures."""
+
+from __future__ import annotations
+
+import io
+import logging
+from itertools import groupby
+from typing import Any
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from markupsafe import Markup, escape
+
+from lti_tool import course_import as service
+from lti_tool.ingest.cards import CardKind
+from lti_tool.ingest.sanitize import rewrite_asset_urls
+from lti_tool.jobs import Jobs, create_jobs
+from lti_tool.lti.roles import Role
+from lti_tool.models import Card, CardStatus, Unit
+from lti_tool.runtime import db_session, runtime
+from lti_tool.views import card_form
+from lti_tool.views.access import current_identity, launch_token, require_role
+
+bp = Blueprint("course_content", __name__, url_prefix="/content")
+log = logging.getLogger(__name__)
+JOBS_KEY = "microreview.jobs"
+#: Asset types a browser may show inline; anything else is downloaded.
+INLINE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml")
+ACTIONS = {"publish": CardStatus.PUBLISHED, "retire": CardStatus.RETIRED, "draft": CardStatus.DRAFT}
+
+
+def jobs() -> Jobs:
+    """The app's background jobs (tests may put immediate ones in app.extensions first)."""
+    found = current_app.extensions.get(JOBS_KEY)
+    if found is None:
+        found = current_app.extensions[JOBS_KEY] = create_jobs(runtime().settings)
+    return found  # type: ignore[no-any-return]
+
+
+@bp.app_template_filter("with_assets")
+def with_assets(html: str) -> Markup:
+    """Stored (sanitized) course HTML with its ``asset:`` figures pointing at this tool."""
+    token = launch_token()
+    return Markup(  # noqa: S704 - unit and card HTML is sanitized with nh3 before it is stored
+        rewrite_asset_urls(html, lambda p: str(escape(url_for(".asset", path=p, lt=token))))
+    )
+
+
+def _back(endpoint: str, **values: Any) -> Response:
+    return redirect(url_for(endpoint, lt=launch_token(), **values), code=303)  # type: ignore[return-value]
+
+
+@bp.get("/")
+@require_role(Role.INSTRUCTOR)
+def units() -> str:
+    """The course's micro-units in course order, grouped by module, with minutes and cards."""
+    identity, session = current_identity(), db_session()
+    rows = service.course_units(session, identity.context_id)
+    modules = [(title, list(group)) for (_, title), group in groupby(rows, _module_of)]
+    return render_template(
+        "content/units.html",
+        modules=modules,
+        units=rows,
+        minutes=sum(u.minutes for u in rows),
+        counts=service.card_counts(session, identity.context_id),
+        imports=service.recent_imports(session, identity.context_id),
+        lt=launch_token(),
+    )
+
+
+def _module_of(unit: Unit) -> tuple[int, str]:
+    return unit.module_index, unit.module_title
+
+
+@bp.post("/critical")
+@require_role(Role.INSTRUCTOR)
+def critical() -> Response:
+    """Mark the checked units as critical (higher retention target) and the others not."""
+    identity, session = current_identity(), db_session()
+    chosen = set(request.form.getlist("critical", type=int))
+    for unit in service.course_units(session, identity.context_id):
+        unit.critical = unit.id in chosen
+    session.commit()
+    return _back(".units")
+
+
+@bp.get("/upload")
+@require_role(Role.INSTRUCTOR)
+def upload_form() -> str:
+    """The upload form with the size limit and the formats the importer reads."""
+    identity, session = current_identity(), db_session()
+    config = service.ImportConfig.from_settings(runtime().settings)
+    return render_template(
+        "content/upload.html",
+        max_mib=config.max_upload_bytes // service.MiB,
+        formats=service.ACCEPTED_FORMATS,
+        accept=service.ACCEPT_ATTRIBUTE,
+        reimport=bool(service.course_units(session, identity.context_id)),
+        lt=launch_token(),
+    )
+
+
+@bp.post("/upload")
+@require_role(Role.INSTRUCTOR)
+def upload() -> Response:
+    """Store the uploaded file, queue its import and show its progress."""
+    identity, session = current_identity(), db_session()
+    config = service.ImportConfig.from_settings(runtime().settings)
+    file = request.files.get("course")
+    name, stream = (file.filename or "", file.stream) if file else ("", io.BytesIO())
+    row = service.store_upload(session, config, identity.context_id, name, stream)
+    session.commit()
+    jobs().tasks["import_course"](row.id)
+    return _back(".progress", import_id=row.id)
+
+
+@bp.get("/imports/<int:import_id>")
+@require_role(Role.INSTRUCTOR)
+def progress(import_id: int) -> str:
+    """An import's progress bar while it runs; its summary and changes, or its error, after."""
+    identity = current_identity()
+    row = service.find_import(db_session(), identity.context_id, import_id)
+    return render_template(
+        "content/import.html", run=row, error=row.summary.get("error"), lt=launch_token()
+    )
+
+
+@bp.get("/imports/<int:import_id>/status")
+@require_role(Role.INSTRUCTOR)
+def status(import_id: int) -> dict[str, Any]:
+    """The import's status as JSON, for the progress bar."""
+    row = service.find_import(db_session(), current_identity().context_id, import_id)
+    return {"status": row.status, "progress": row.progress, "message": row.message}
+
+
+@bp.get("/units/<int:unit_id>")
+@require_role(Role.INSTRUCTOR)
+def unit(unit_id: int) -> str:
+    """One unit as learners will read it, with its cards."""
+    identity, session = current_identity(), db_session()
+    found = service.find_unit(session, identity.context_id, unit_id)
+    cards = service.course_cards(session, identity.context_id, unit_id=found.id)
+    return render_template("content/unit.html", unit=found, cards=cards, lt=launch_token())
+
+
+@bp.get("/cards")
+@require_role(Role.INSTRUCTOR)
+def cards() -> str:
+    """The course's cards, filtered by status, with bulk publishing of drafts."""
+    identity, session = current_identity(), db_session()
+    wanted = request.args.get("status", "")
+    status = CardStatus(wanted) if wanted in set(CardStatus) else None
+    rows = service.course_cards(session, identity.context_id, status=status)
+    titles = {u.id: u.title for u in service.course_units(session, identity.context_id)}
+    return render_template(
+        "content/cards.html", cards=rows, status=status, titles=titles, lt=launch_token()
+    )
+
+
+@bp.post("/cards/publish-drafts")
+@require_role(Role.INSTRUCTOR)
+def publish_drafts() -> Response:
+    """Publish every draft card of the course, or of one unit."""
+    identity, session = current_identity(), db_session()
+    unit_id = request.form.get("unit", type=int)
+    if unit_id is not None:
+        service.find_unit(session, identity.context_id, unit_id)
+    count = service.publish_drafts(session, identity.context_id, unit_id)
+    session.commit()
+    log.info("published %s draft cards in context %s", count, identity.context_id)
+    if unit_id is not None:
+        return _back(".unit", unit_id=unit_id)
+    return _back(".cards", status="published")
+
+
+@bp.route("/cards/<int:card_id>", methods=["GET", "POST"])
+@require_role(Role.INSTRUCTOR)
+def card(card_id: int) -> tuple[str, int] | Response:
+    """The card editor: prompt and answers; saving keeps the card's status."""
+    identity, session = current_identity(), db_session()
+    found = service.find_card(session, identity.context_id, card_id)
+    answers, error = card_form.answers_text(found.kind, found.data or {}), ""
+    if request.method == "POST":
+        answers = request.form.get("answers", "")
+        try:
+            data = card_form.parse_answers(found.kind, answers, found.data or {})
+        except ValueError as exc:
+            error = str(exc)
+        else:
+            service.edit_card(found, request.form.get("prompt_html", ""), data)
+            session.commit()
+            return _back(".card", card_id=found.id, saved=1)
+    return _card_page(found, found.prompt_html, answers, error)
+
+
+def _card_page(card: Card, prompt: str, answers: str, error: str) -> tuple[str, int]:
+    page = render_template(
+        "content/card.html", card=card, prompt=prompt, answers=answers, error=error,
+        help=card_form.ANSWER_HELP.get(card.kind, ""), saved=request.args.get("saved"),
+        lt=launch_token(),
+    )  # fmt: skip
+    return page, 400 if error else 200
+
+
+@bp.post("/cards/<int:card_id>/status")
+@require_role(Role.INSTRUCTOR)
+def card_status(card_id: int) -> Response:
+    """Publish (approve), retire or send a card back to draft."""
+    identity, session = current_identity(), db_session()
+    found = service.find_card(session, identity.context_id, card_id)
+    action = request.form.get("action", "")
+    if action in ACTIONS:
+        found.status = ACTIONS[action]
+        session.commit()
+    return _back(".card", card_id=found.id)
+
+
+@bp.route("/cards/new", methods=["GET", "POST"])
+@require_role(Role.INSTRUCTOR)
+def new_card() -> tuple[str, int] | Response:
+    """Add a manual card (a draft), optionally to a unit."""
+    identity, session = current_identity(), db_session()
+    unit_id = request.values.get("unit", type=int)
+    found = service.find_unit(session, identity.context_id, unit_id) if unit_id else None
+    form = {"kind": request.form.get("kind", CardKind.SHORT_ANSWER.value), "error": ""}
+    if request.method == "POST":
+        try:
+            kind = card_form.manual_kind(form["kind"])
+            data = card_form.parse_answers(kind, request.form.get("answers", ""), {})
+            prompt = card_form.require_prompt(request.form.get("prompt_html", ""))
+        except ValueError as exc:
+            form["error"] = str(exc)
+        else:
+            made = service.add_manual_card(session, identity.context_id, found, kind, prompt, data)
+            session.commit()
+            return _back(".card", card_id=made.id)
+    page = render_template(
+        "content/new_card.html", unit=found, form=form, values=request.form,
+        kinds=card_form.MANUAL_KINDS, help=card_form.ANSWER_HELP, lt=launch_token(),
+    )  # fmt: skip
+    return page, 400 if form["error"] else 200
+
+
+@bp.get("/assets/<path:path>")
+@require_role(Role.NONE)
+def asset(path: str) -> Response:
+    """A figure of the caller's own course (any role); other courses' files are never found."""
+    found = service.find_asset(db_session(), current_identity().context_id, path)
+    inline = found.content_type in INLINE_TYPES
+    response = Response(found.data, mimetype=found.content_type)
+    response.headers["Content-Disposition"] = "inline" if inline else "attachment"
+    # An SVG opened on its own is a document: no script, sandboxed, nothing loaded.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
