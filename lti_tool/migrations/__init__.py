@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import MetaData
 
 HERE = Path(__file__).resolve().parent
 
@@ -21,3 +22,12 @@ def alembic_config(database_url: str) -> Config:
 def upgrade(database_url: str, revision: str = "head") -> None:
     """Create or upgrade the schema to revision."""
     command.upgrade(alembic_config(database_url), revision)
+
+
+def target_metadata() -> list[MetaData]:
+    """Every table the migrations manage: the tool's, the demo LMS's and the xAPI outbox/LRS."""
+    import lti_tool.demo.models  # the demo LMS keeps its tables in the same database
+    import lti_tool.models  # noqa: F401
+    from lti_tool.db import Base
+
+    return [Base.metadata]

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-import lti_tool.demo.models
-import lti_tool.models  # noqa: F401  (registers the tables)
-from lti_tool.db import Base, make_engine
-
-TARGET_METADATA = [Base.metadata]
+from lti_tool.db import make_engine
+from lti_tool.migrations import target_metadata
 
 
 def run() -> None:
@@ -19,7 +16,7 @@ def run() -> None:
     with engine.connect() as connection:
         context.configure(
             connection=connection,
-            target_metadata=TARGET_METADATA,
+            target_metadata=target_metadata(),
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
         )

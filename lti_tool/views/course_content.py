@@ -17,7 +17,6 @@ from lti_tool.jobs import Jobs, create_jobs
 from lti_tool.lti.roles import Role
 from lti_tool.models import Card, CardStatus, Unit
 from lti_tool.runtime import db_session, runtime
-from lti_tool.views import card_form
 from lti_tool.views.access import current_identity, launch_token, require_role
 
 bp = Blueprint("course_content", __name__, url_prefix="/content")
@@ -178,11 +177,11 @@ def card(card_id: int) -> tuple[str, int] | Response:
     """The card editor: prompt and answers; saving keeps the card's status."""
     identity, session = current_identity(), db_session()
     found = service.find_card(session, identity.context_id, card_id)
-    answers, error = card_form.answers_text(found.kind, found.data or {}), ""
+    answers, error = answers_text(found.kind, found.data or {}), ""
     if request.method == "POST":
         answers = request.form.get("answers", "")
         try:
-            data = card_form.parse_answers(found.kind, answers, found.data or {})
+            data = parse_answers(found.kind, answers, found.data or {})
         except ValueError as exc:
             error = str(exc)
         else:
@@ -195,7 +194,7 @@ def card(card_id: int) -> tuple[str, int] | Response:
 def _card_page(card: Card, prompt: str, answers: str, error: str) -> tuple[str, int]:
     page = render_template(
         "content/card.html", card=card, prompt=prompt, answers=answers, error=error,
-        help=card_form.ANSWER_HELP.get(card.kind, ""), saved=request.args.get("saved"),
+        help=ANSWER_HELP.get(card.kind, ""), saved=request.args.get("saved"),
         lt=launch_token(),
     )  # fmt: skip
     return page, 400 if error else 200
@@ -224,9 +223,9 @@ def new_card() -> tuple[str, int] | Response:
     form = {"kind": request.form.get("kind", CardKind.SHORT_ANSWER.value), "error": ""}
     if request.method == "POST":
         try:
-            kind = card_form.manual_kind(form["kind"])
-            data = card_form.parse_answers(kind, request.form.get("answers", ""), {})
-            prompt = card_form.require_prompt(request.form.get("prompt_html", ""))
+            kind = manual_kind(form["kind"])
+            data = parse_answers(kind, request.form.get("answers", ""), {})
+            prompt = require_prompt(request.form.get("prompt_html", ""))
         except ValueError as exc:
             form["error"] = str(exc)
         else:
@@ -235,7 +234,7 @@ def new_card() -> tuple[str, int] | Response:
             return _back(".card", card_id=made.id)
     page = render_template(
         "content/new_card.html", unit=found, form=form, values=request.form,
-        kinds=card_form.MANUAL_KINDS, help=card_form.ANSWER_HELP, lt=launch_token(),
+        kinds=MANUAL_KINDS, help=ANSWER_HELP, lt=launch_token(),
     )  # fmt: skip
     return page, 400 if form["error"] else 200
 
@@ -249,6 +248,136 @@ def asset(path: str) -> Response:
     response = Response(found.data, mimetype=found.content_type)
     response.headers["Content-Disposition"] = "inline" if inline else "attachment"
     # An SVG opened on its own is a document: no script, sandboxed, nothing loaded.
-    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    )
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+# --- The card editor's answer box: one line per answer, a format per kind of card ----------
+
+CHOICE_KINDS = {CardKind.SINGLE_CHOICE, CardKind.MULTIPLE_CHOICE, CardKind.TRUE_FALSE}
+LIST_FIELDS = {
+    CardKind.SHORT_ANSWER: ("answers", 1),
+    CardKind.CLOZE: ("answers", 1),
+    CardKind.ORDERING: ("sequence", 2),
+    CardKind.RECALL: ("key_points", 1),
+}
+MANUAL_KINDS = (
+    CardKind.SHORT_ANSWER, CardKind.SINGLE_CHOICE, CardKind.MULTIPLE_CHOICE, CardKind.TRUE_FALSE,
+    CardKind.NUMERIC, CardKind.ORDERING, CardKind.MATCHING, CardKind.RECALL,
+)  # fmt: skip
+ANSWER_HELP = {
+    CardKind.SINGLE_CHOICE: "One option per line; start the right one with * and others with -.",
+    CardKind.MULTIPLE_CHOICE: "One option per line; start right ones with * and wrong ones with -.",
+    CardKind.TRUE_FALSE: "Two lines, * True and - False (or the other way round).",
+    CardKind.SHORT_ANSWER: "One accepted answer per line.",
+    CardKind.CLOZE: "One accepted answer for the blank per line.",
+    CardKind.FILL_IN: "One line per blank, in order; separate accepted answers with |.",
+    CardKind.MATCHING: "One pair per line: prompt -> answer.",
+    CardKind.ORDERING: "The items in their right order, one per line.",
+    CardKind.NUMERIC: "One answer per line: 42, 42 +- 0.5, or a range 40 .. 44.",
+    CardKind.RECALL: "The key points learners rate their recall against, one per line.",
+}
+MARKERS = "*-"
+
+
+def answers_text(kind: str, data: dict[str, Any]) -> str:
+    """A card's answers as the editor shows them."""
+    if kind in CHOICE_KINDS:
+        choices = data.get("choices", [])
+        return "\n".join(("* " if c.get("correct") else "- ") + c["text"] for c in choices)
+    if kind == CardKind.FILL_IN:
+        return "\n".join(" | ".join(b["answers"]) for b in data.get("blanks", []))
+    if kind == CardKind.MATCHING:
+        return "\n".join(f"{p['prompt']} -> {p['answer']}" for p in data.get("pairs", []))
+    if kind == CardKind.NUMERIC:
+        return "\n".join(_numeric_line(n) for n in data.get("numeric", []))
+    field, _ = LIST_FIELDS.get(CardKind(kind), ("answers", 1))
+    return "\n".join(data.get(field, []))
+
+
+def parse_answers(kind: str, text: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The answer fields of a card from the editor's text; ValueError says what to fix."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if kind in CHOICE_KINDS:
+        return {"choices": _choices(kind, lines, data.get("choices", []))}
+    if kind == CardKind.FILL_IN:
+        return {"blanks": _blanks(lines, data.get("blanks", []))}
+    if kind == CardKind.MATCHING:
+        return {"pairs": [_pair(line) for line in _at_least(lines, 1, "pair")]}
+    if kind == CardKind.NUMERIC:
+        return {"numeric": [_numeric(line) for line in _at_least(lines, 1, "answer")]}
+    field, minimum = LIST_FIELDS[CardKind(kind)]
+    return {field: _at_least(lines, minimum, "line")}
+
+
+def _at_least(lines: list[str], count: int, what: str) -> list[str]:
+    if len(lines) < count:
+        raise ValueError(f"give at least {count} {what}{'s' if count > 1 else ''}")
+    return lines
+
+
+def _choices(kind: str, lines: list[str], old: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    choices = []
+    for i, line in enumerate(_at_least(lines, 2, "option")):
+        ident = old[i]["ident"] if i < len(old) else f"choice-{i + 1}"
+        text = line[1:].strip() if line[0] in MARKERS else line
+        choices.append({"ident": ident, "text": text, "correct": line.startswith("*")})
+    right = sum(c["correct"] for c in choices)
+    if right == 0:
+        raise ValueError("mark the right option with * at the start of its line")
+    if right > 1 and kind != CardKind.MULTIPLE_CHOICE:
+        raise ValueError("mark exactly one option as right (with *)")
+    return choices
+
+
+def _blanks(lines: list[str], old: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    blanks = []
+    for i, line in enumerate(_at_least(lines, 1, "blank")):
+        answers = [a.strip() for a in line.split("|") if a.strip()]
+        base = old[i] if i < len(old) else {"ident": f"blank-{i + 1}", "options": []}
+        blanks.append({**base, "answers": answers})
+    return blanks
+
+
+def _pair(line: str) -> dict[str, str]:
+    prompt, arrow, answer = line.partition("->")
+    if not arrow or not prompt.strip() or not answer.strip():
+        raise ValueError(f"write each pair as prompt -> answer (not {line!r})")
+    return {"prompt": prompt.strip(), "answer": answer.strip()}
+
+
+def _numeric(line: str) -> dict[str, float | None]:
+    try:
+        if ".." in line:
+            low, high = (float(part) for part in line.split("..", 1))
+            return {"value": None, "tolerance": 0.0, "low": min(low, high), "high": max(low, high)}
+        value, _, tolerance = line.replace("±", "+-").partition("+-")
+        return {"value": float(value), "tolerance": abs(float(tolerance or 0)), "low": None,
+                "high": None}  # fmt: skip
+    except ValueError:
+        raise ValueError(f"{line!r} is not a number, 42 +- 0.5, or a range 40 .. 44") from None
+
+
+def _numeric_line(spec: dict[str, Any]) -> str:
+    if spec.get("low") is not None and spec.get("high") is not None:
+        return f"{spec['low']:g} .. {spec['high']:g}"
+    tolerance = float(spec.get("tolerance") or 0)
+    value = float(spec.get("value") or 0)
+    return f"{value:g} +- {tolerance:g}" if tolerance else f"{value:g}"
+
+
+def manual_kind(value: str) -> CardKind:
+    """The kind of a new manual card, from the form."""
+    if value not in {k.value for k in MANUAL_KINDS}:
+        raise ValueError("choose a kind of card from the list")
+    return CardKind(value)
+
+
+def require_prompt(html: str) -> str:
+    """The prompt of a new card; it must not be empty."""
+    if not html.strip():
+        raise ValueError("write the question or prompt")
+    return html
