@@ -69,13 +69,15 @@ def database(url: str | None) -> Iterator[Engine]:
 
 
 @contextmanager
-def serve(engine: Engine) -> Iterator[str]:
+def serve(engine: Engine, version: str) -> Iterator[str]:
     """Serve the embedded LRS on 127.0.0.1 (free port) in a thread; yields the endpoint."""
     create_xapi_tables(engine)
     app = Flask("lrs-conformance")
     lookup = {(USER, PASSWORD): "conformance"}
     app.register_blueprint(
-        create_lrs_blueprint(sessionmaker(engine), lambda u, p: lookup.get((u, p))),
+        create_lrs_blueprint(
+            sessionmaker(engine), lambda u, p: lookup.get((u, p)), default_version=version
+        ),
         url_prefix="/xapi",
     )
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -143,37 +145,60 @@ def failures(log_path: Path | None) -> list[tuple[str, str, str]]:
     return found
 
 
-def write_section(body: str) -> None:
-    """Replace (or append) this script's section of RESULTS.md."""
+def _section_rows(current: str) -> dict[tuple[str, str], str]:
+    """Rows of the runs table already in RESULTS.md, keyed by (xAPI version, database)."""
+    match = re.search(rf"^{re.escape(SECTION)}\n(.*?)(?=^## |\Z)", current, re.S | re.M)
+    rows = {}
+    for line in (match.group(1) if match else "").splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if len(cells) == 5 and re.match(r"^\d\.\d\.\d$", cells[0]):
+            rows[(cells[0], cells[1])] = line
+    return rows
+
+
+def write_section(row_key: tuple[str, str], row: str, failures_text: str) -> None:
+    """Update this run's row (keeping the other runs) and the failure list of RESULTS.md."""
     current = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
+    rows = _section_rows(current)
+    rows[row_key] = row
+    body = "\n".join(
+        [
+            "ADL LRS conformance suite (adlnet/lrs-conformance-test-suite, installed outside the "
+            "repo) against the embedded LRS on 127.0.0.1, run by `benchmarks/lrs_conformance.py`.",
+            "",
+            "| xAPI | database | passed | failed | run (UTC) |",
+            "|---|---|---|---|---|",
+            *[rows[key] for key in sorted(rows)],
+            "",
+            "Reference: Learning Locker's statements service passes 1231 of 1365 (1.0.3).",
+            failures_text,
+        ]
+    )
     pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
     block = f"{SECTION}\n{body.rstrip()}\n\n"
-    updated = (
-        pattern.sub(block, current)
-        if pattern.search(current)
-        else current.rstrip() + "\n\n" + block
-    )
-    RESULTS.write_text(updated)
+    if pattern.search(current):
+        RESULTS.write_text(pattern.sub(lambda _m: block, current))
+    else:
+        RESULTS.write_text(current.rstrip() + "\n\n" + block)
 
 
 def report(
     summary: dict[str, Any], failed: list[tuple[str, str, str]], args: argparse.Namespace
-) -> str:
-    """Markdown for RESULTS.md."""
+) -> tuple[tuple[str, str], str, str]:
+    """(row key, table row, failure text) for RESULTS.md."""
     total, passed = summary.get("total", 0), summary.get("passed", 0)
+    database = "PostgreSQL" if args.db else "SQLite"
+    timed_out = " (timed out)" if summary.get("timed_out") else ""
+    row = (
+        f"| {args.xapi_version} | {database} | {passed} / {total}{timed_out} "
+        f"| {summary.get('failed', 0)} | {datetime.now(UTC):%Y-%m-%d %H:%M} |"
+    )
     by_suite = Counter(suite for suite, _title, _error in failed)
-    lines = [
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, xAPI {args.xapi_version}, "
-        f"database {'PostgreSQL' if args.db else 'SQLite'}, `benchmarks/lrs_conformance.py`.",
-        "",
-        f"- passed **{passed} of {total}** (failed {summary.get('failed', 0)})"
-        + (" — suite timed out" if summary.get("timed_out") else ""),
-        "- reference: Learning Locker's statements service passes 1231 of 1365 (REFERENCES.md)",
-    ]
+    text = ""
     if by_suite:
-        lines += ["", "Failures by suite:", ""]
-        lines += [f"- {suite}: {count}" for suite, count in by_suite.most_common()]
-    return "\n".join(lines)
+        text = f"\nFailures of the {args.xapi_version}/{database} run by suite:\n\n"
+        text += "\n".join(f"- {suite}: {count}" for suite, count in by_suite.most_common())
+    return (args.xapi_version, database), row, text
 
 
 def main() -> int:
@@ -186,20 +211,21 @@ def main() -> int:
         "--timeout", type=int, default=3600, help="seconds before the suite is killed"
     )
     parser.add_argument("--grep", help="only tests matching this pattern (no RESULTS.md update)")
+    parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
     args = parser.parse_args()
     suite_dir = os.environ.get("LRS_CONFORMANCE_DIR")
     if not suite_dir or not (Path(suite_dir) / "bin" / "console_runner.js").exists():
         print("Set LRS_CONFORMANCE_DIR to an installed adlnet/lrs-conformance-test-suite checkout.")
         return 2
-    with database(args.db) as engine, serve(engine) as endpoint:
+    with database(args.db) as engine, serve(engine, args.xapi_version) as endpoint:
         summary, log_path = run_suite(Path(suite_dir), endpoint, args)
     failed = failures(log_path)
     for suite, title, error in failed:
         print(f"FAIL [{suite}] {title}\n     {error}")
-    text_report = report(summary, failed, args)
-    print(text_report)
-    if not args.grep:
-        write_section(text_report)
+    key, row, failures_text = report(summary, failed, args)
+    print(row + failures_text)
+    if not (args.grep or args.no_write):
+        write_section(key, row, failures_text)
     return 0 if summary.get("total") else 1
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import re
 import statistics
 import subprocess
@@ -51,6 +52,8 @@ SECTION = "## review"
 PG = os.environ.get("MICROREVIEW_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SECRET = "bench-secret-" + "x" * 32
 NOW = datetime.now(UTC)
+# Seconds a learner looks at a card before answering (real learners take 10-30 s).
+THINK_SECONDS = 3.0
 CHOICES = {
     "choices": [
         {"ident": "a", "text": "Right", "correct": True},
@@ -82,46 +85,82 @@ def pg_database() -> Iterator[str]:
 def seed_course(db: Database, learners: int, cards: int, minutes: int = 60) -> dict[str, int]:
     """One course with units, published cards and learners; returns the ids it made."""
     with db.session() as s:
-        platform = Platform(issuer="https://lms.bench", client_id="c", auth_login_url="https://x",
-                            auth_token_url="https://x", key_set_url="https://x")
+        platform = Platform(
+            issuer="https://lms.bench",
+            client_id="c",
+            auth_login_url="https://x",
+            auth_token_url="https://x",
+            key_set_url="https://x",
+        )
         s.add(platform)
         s.flush()
         deployment = Deployment(platform_id=platform.id, deployment_id="d")
         s.add(deployment)
         s.flush()
-        context = Context(platform_id=platform.id, deployment_id=deployment.id, context_id="c1",
-                          title="Bench course")
+        context = Context(
+            platform_id=platform.id,
+            deployment_id=deployment.id,
+            context_id="c1",
+            title="Bench course",
+        )
         s.add(context)
         s.flush()
         placement = Placement(context_id=context.id, resource_link_id="r1")
         s.add(placement)
         s.add(CourseSchedule(context_id=context.id, session_minutes=minutes, new_per_day=cards))
-        units = [Unit(context_id=context.id, key=f"u{i}", position=i, title=f"U{i}",
-                      critical=i % 5 == 0) for i in range(max(1, cards // 10))]
+        units = [
+            Unit(context_id=context.id, key=f"u{i}", position=i, title=f"U{i}", critical=i % 5 == 0)
+            for i in range(max(1, cards // 10))
+        ]
         s.add_all(units)
         s.flush()
-        s.execute(insert(Card), [
-            {"context_id": context.id, "unit_id": units[i % len(units)].id, "key": f"k{i}",
-             "kind": "single_choice", "status": CardStatus.PUBLISHED, "title": f"Card {i}",
-             "prompt_html": f"<p>Q{i}</p>", "prompt_text": f"Q{i}", "data": CHOICES,
-             "created_at": NOW, "updated_at": NOW}
-            for i in range(cards)
-        ])
-        s.execute(insert(User), [
-            {"platform_id": platform.id, "sub": f"learner-{i}", "email": f"l{i}@bench.test",
-             "name": f"L{i}", "created_at": NOW}
-            for i in range(learners)
-        ])
+        s.execute(
+            insert(Card),
+            [
+                {
+                    "context_id": context.id,
+                    "unit_id": units[i % len(units)].id,
+                    "key": f"k{i}",
+                    "kind": "single_choice",
+                    "status": CardStatus.PUBLISHED,
+                    "title": f"Card {i}",
+                    "prompt_html": f"<p>Q{i}</p>",
+                    "prompt_text": f"Q{i}",
+                    "data": CHOICES,
+                    "created_at": NOW,
+                    "updated_at": NOW,
+                }
+                for i in range(cards)
+            ],
+        )
+        s.execute(
+            insert(User),
+            [
+                {
+                    "platform_id": platform.id,
+                    "sub": f"learner-{i}",
+                    "email": f"l{i}@bench.test",
+                    "name": f"L{i}",
+                    "created_at": NOW,
+                }
+                for i in range(learners)
+            ],
+        )
         s.flush()
-        return {"platform": platform.id, "deployment": deployment.id, "context": context.id,
-                "placement": placement.id}
+        return {
+            "platform": platform.id,
+            "deployment": deployment.id,
+            "context": context.id,
+            "placement": placement.id,
+        }
 
 
 def seed_states(url: str, context_id: int, due_share: float = 0.3) -> int:
     """A reviewed state for every learner x card, a share of them due (one INSERT ... SELECT)."""
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("""
+        conn.execute(
+            text("""
             INSERT INTO card_states (user_id, card_id, context_id, state, stability, difficulty,
                                      due, last_review, reps, lapses, created_at)
             SELECT u.id, c.id, :ctx, 2, 5.0, 5.0,
@@ -129,7 +168,9 @@ def seed_states(url: str, context_id: int, due_share: float = 0.3) -> int:
                         ELSE now() + (1 + floor(random() * 60)) * interval '1 day' END,
                    now() - interval '5 days', 1, 0, now() - interval '30 days'
             FROM users u CROSS JOIN cards c WHERE c.context_id = :ctx
-        """), {"ctx": context_id, "due": due_share})
+        """),
+            {"ctx": context_id, "due": due_share},
+        )
         count = conn.execute(text("SELECT count(*) FROM card_states")).scalar_one()
         conn.execute(text("ANALYZE"))
     engine.dispose()
@@ -149,12 +190,28 @@ def percentile(values: list[float], q: float) -> float:
 @contextmanager
 def gunicorn(url: str, port: int) -> Iterator[str]:
     """The app under gunicorn with 2 workers on loopback."""
-    env = dict(os.environ, MICROREVIEW_DATABASE_URL=url, MICROREVIEW_SECRET_KEY=SECRET,
-               MICROREVIEW_BASE_URL=f"http://127.0.0.1:{port}", MICROREVIEW_ENV="test",
-               MICROREVIEW_LOG_LEVEL="WARNING")
+    env = dict(
+        os.environ,
+        MICROREVIEW_DATABASE_URL=url,
+        MICROREVIEW_SECRET_KEY=SECRET,
+        MICROREVIEW_BASE_URL=f"http://127.0.0.1:{port}",
+        MICROREVIEW_ENV="test",
+        MICROREVIEW_LOG_LEVEL="WARNING",
+    )
     process = subprocess.Popen(
-        [str(REPO_ROOT / ".venv/bin/gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", "lti_tool.wsgi:app"], cwd=REPO_ROOT, env=env)
+        [
+            str(REPO_ROOT / ".venv/bin/gunicorn"),
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "lti_tool.wsgi:app",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -169,11 +226,20 @@ def gunicorn(url: str, port: int) -> Iterator[str]:
         process.wait(timeout=20)
 
 
-async def learner_loop(client: httpx.AsyncClient, base: str, lt: str, answers: int,
-                       posts: list[float], gets: list[float]) -> None:
-    """One learner: load the card, answer it, repeat; times every POST and GET."""
+async def learner_loop(
+    client: httpx.AsyncClient,
+    base: str,
+    lt: str,
+    answers: int,
+    posts: list[float],
+    gets: list[float],
+    think: float,
+) -> None:
+    """One learner: load the card, think, answer it, repeat; times every POST and GET."""
     html = (await client.get(f"{base}/learner/", params={"lt": lt})).text
+    rng = random.Random(lt)
     for _ in range(answers):
+        await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
         form = BeautifulSoup(html, "html.parser").find("form", id="answer-form")
         if form is None:
             return
@@ -188,18 +254,21 @@ async def learner_loop(client: httpx.AsyncClient, base: str, lt: str, answers: i
         gets.append(time.perf_counter() - start)
 
 
-async def drive(base: str, tokens: list[str], answers: int) -> tuple[list[float], list[float]]:
-    """50 concurrent learners answering, bounded by one connection each, loopback only."""
+async def drive(
+    base: str, tokens: list[str], answers: int, think: float
+) -> tuple[list[float], list[float]]:
+    """Concurrent learners answering, one connection each, loopback only."""
     posts: list[float] = []
     gets: list[float] = []
     limits = httpx.Limits(max_connections=len(tokens), max_keepalive_connections=len(tokens))
     async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-        await asyncio.gather(*(learner_loop(client, base, lt, answers, posts, gets)
-                               for lt in tokens))
+        await asyncio.gather(
+            *(learner_loop(client, base, lt, answers, posts, gets, think) for lt in tokens)
+        )
     return posts, gets
 
 
-def bench_answer(learners: int, answers: int) -> list[str]:
+def bench_answer(learners: int, answers: int, think: float = THINK_SECONDS) -> list[str]:
     """p50/p99 of answering a card under concurrent load, with page loads as the baseline."""
     with pg_database() as url:
         db = Database(url)
@@ -208,26 +277,43 @@ def bench_answer(learners: int, answers: int) -> list[str]:
             user_ids = [u.id for u in s.query(User).order_by(User.id)]
         db.engine.dispose()
         tokens = LaunchTokens(SECRET, 3600)
-        lts = [tokens.issue(LaunchIdentity(ids["platform"], ids["deployment"], ids["context"], uid,
-                                           Role.LEARNER, ids["placement"])) for uid in user_ids]
+        lts = [
+            tokens.issue(
+                LaunchIdentity(
+                    ids["platform"],
+                    ids["deployment"],
+                    ids["context"],
+                    uid,
+                    Role.LEARNER,
+                    ids["placement"],
+                )
+            )
+            for uid in user_ids
+        ]
         with gunicorn(url, 5890) as base:
-            asyncio.run(drive(base, lts[:5], 3))  # warm both workers
-            posts, gets = asyncio.run(drive(base, lts[5:], answers))
+            asyncio.run(drive(base, lts[:5], 3, 0.0))  # warm both workers
+            posts, gets = asyncio.run(drive(base, lts[5:], answers, think))
+            saturated, _ = asyncio.run(drive(base, lts[5:], 2, 0.0))
         engine = create_engine(url)
         with engine.connect() as conn:
             logs = conn.execute(text("SELECT count(*) FROM review_logs")).scalar_one()
-            outbox = conn.execute(text(
-                "SELECT count(*) FROM xapi_outbox WHERE body LIKE '%answered%'")).scalar_one()
+            outbox = conn.execute(
+                text("SELECT count(*) FROM xapi_outbox WHERE body LIKE '%answered%'")
+            ).scalar_one()
         engine.dispose()
     p50, p99 = percentile(posts, 50) * 1000, percentile(posts, 99) * 1000
     g50 = percentile(gets, 50) * 1000
     lines = [
-        f"- answer POST (gunicorn 2 workers, PostgreSQL, {learners - 5} concurrent learners, "
-        f"{len(posts)} answers): median **{p50:.1f} ms**, p99 **{p99:.1f} ms** "
+        f"- answer POST (gunicorn 2 workers, PostgreSQL, {learners - 5} concurrent learners, each "
+        f"answering a card every {think:g} s on average, {len(posts)} answers): "
+        f"median **{p50:.1f} ms**, p99 **{p99:.1f} ms** "
         f"(target p99 < 50 ms: {'met' if p99 < 50 else 'NOT met'})",
         f"- baseline in the same run: next-card page GET median {g50:.1f} ms; "
         f"answer/GET median ratio {p50 / g50:.2f}",
         f"- committed: {logs} review logs, {outbox} answered statements in the outbox",
+        f"- same learners with no think time at all (closed loop, 50 requests always queued on "
+        f"2 sync workers): answer median {percentile(saturated, 50) * 1000:.0f} ms, p99 "
+        f"{percentile(saturated, 99) * 1000:.0f} ms: queueing, i.e. the throughput limit",
     ]
     print("\n".join(lines))
     return lines
@@ -254,8 +340,13 @@ def bench_sweep(sizes: list[int], cards: int) -> list[str]:
                 db = Database(url)
                 ids = seed_course(db, learners, cards)
                 states = seed_states(url, ids["context"])
-                settings = Settings(env="test", database_url=url, secret_key=SECRET,
-                                    smtp_port=port, base_url="http://tool.bench")
+                settings = Settings(
+                    env="test",
+                    database_url=url,
+                    secret_key=SECRET,
+                    smtp_port=port,
+                    base_url="http://tool.bench",
+                )
                 reminder_config(settings)
                 at = NOW.replace(hour=10, minute=0)
                 start = time.perf_counter()
@@ -266,21 +357,30 @@ def bench_sweep(sizes: list[int], cards: int) -> list[str]:
                 rerun = time.perf_counter() - start
                 db.engine.dispose()
             rows.append((states, learners, full, report.sent, rerun, again.sent))
-            print(f"sweep {states:>9} states: {full:.2f} s, {report.sent} emails; "
-                  f"rerun {rerun:.2f} s, {again.sent} emails")
+            print(
+                f"sweep {states:>9} states: {full:.2f} s, {report.sent} emails; "
+                f"rerun {rerun:.2f} s, {again.sent} emails"
+            )
     finally:
         controller.stop()
     base_states, _, base_time, *_ = rows[0]
-    lines = ["| card states | learners | first sweep (emails sent) | per 100k states | "
-             "second sweep same hour (emails) |", "|---|---|---|---|---|"]
+    lines = [
+        "| card states | learners | first sweep (emails sent) | per 100k states | "
+        "second sweep same hour (emails) |",
+        "|---|---|---|---|---|",
+    ]
     for states, learners, full, sent, rerun, resent in rows:
-        lines.append(f"| {states:,} | {learners:,} | {full:.2f} s ({sent:,}) | "
-                     f"{full / states * 1e5:.3f} s | {rerun:.2f} s ({resent}) |")
+        lines.append(
+            f"| {states:,} | {learners:,} | {full:.2f} s ({sent:,}) | "
+            f"{full / states * 1e5:.3f} s | {rerun:.2f} s ({resent}) |"
+        )
     last_states, _, last_time, *_ = rows[-1]
     growth = (last_time / base_time) / (last_states / base_states)
-    lines.append(f"\n- time grows {last_time / base_time:.2f}x for {last_states / base_states:.0f}x "
-                 f"the states (1.00 = linear; measured {growth:.2f}); target 1M < 10 s: "
-                 f"{'met' if last_states >= 1_000_000 and last_time < 10 else 'see table'}")
+    lines.append(
+        f"\n- time grows {last_time / base_time:.2f}x for {last_states / base_states:.0f}x "
+        f"the states (1.00 = linear; measured {growth:.2f}); target 1M < 10 s: "
+        f"{'met' if last_states >= 1_000_000 and last_time < 10 else 'see table'}"
+    )
     return lines
 
 
@@ -293,21 +393,36 @@ def bench_session(cards: int, runs: int) -> list[str]:
 
     lines = []
     for backend in ("postgresql", "sqlite"):
-        with (pg_database() if backend == "postgresql" else sqlite_database()) as url:
+        with pg_database() if backend == "postgresql" else sqlite_database() as url:
             db = Database(url)
             ids = seed_course(db, 1, cards, minutes=5)
             with db.session() as s:
                 user_id = s.query(User.id).scalar()
                 from lti_tool.models.review import CardState
 
-                s.execute(insert(CardState), [
-                    {"user_id": user_id, "card_id": cid, "context_id": ids["context"],
-                     "state": 2, "stability": 3.0 + i % 40, "difficulty": 5.0,
-                     "due": NOW + timedelta(days=(i % 20) - 10), "last_review": NOW
-                     - timedelta(days=5 + i % 10), "reps": 1, "lapses": 0, "created_at": NOW}
-                    for i, (cid,) in enumerate(s.execute(text(
-                        "SELECT id FROM cards ORDER BY id LIMIT :n"), {"n": cards // 2}))
-                ])
+                s.execute(
+                    insert(CardState),
+                    [
+                        {
+                            "user_id": user_id,
+                            "card_id": cid,
+                            "context_id": ids["context"],
+                            "state": 2,
+                            "stability": 3.0 + i % 40,
+                            "difficulty": 5.0,
+                            "due": NOW + timedelta(days=(i % 20) - 10),
+                            "last_review": NOW - timedelta(days=5 + i % 10),
+                            "reps": 1,
+                            "lapses": 0,
+                            "created_at": NOW,
+                        }
+                        for i, (cid,) in enumerate(
+                            s.execute(
+                                text("SELECT id FROM cards ORDER BY id LIMIT :n"), {"n": cards // 2}
+                            )
+                        )
+                    ],
+                )
             learner = sessions.Learner(user_id, ids["context"], ids["placement"], "UTC", "http://b")
             build, load = [], []
             with db.session() as s:
@@ -321,10 +436,12 @@ def bench_session(cards: int, runs: int) -> list[str]:
             db.engine.dispose()
         b50, b99 = statistics.median(build) * 1000, percentile(build, 99) * 1000
         l50 = statistics.median(load) * 1000
-        lines.append(f"- session build, {cards} cards, {backend}: median **{b50:.1f} ms**, "
-                     f"p99 {b99:.1f} ms, {len(found.card_ids)} cards planned (target < 20 ms: "
-                     f"{'met' if b50 < 20 else 'NOT met'}); baseline: loading the candidates "
-                     f"alone {l50:.1f} ms (ratio {b50 / l50:.2f})")
+        lines.append(
+            f"- session build, {cards} cards, {backend}: median **{b50:.1f} ms**, "
+            f"p99 {b99:.1f} ms, {len(found.card_ids)} cards planned (target < 20 ms: "
+            f"{'met' if b50 < 20 else 'NOT met'}); baseline: loading the candidates "
+            f"alone {l50:.1f} ms (ratio {b50 / l50:.2f})"
+        )
         print(lines[-1])
     return lines
 
@@ -348,8 +465,11 @@ def write_section(body: str) -> None:
     current = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
     pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
     block = f"{SECTION}\n{body.rstrip()}\n\n"
-    updated = pattern.sub(block, current) if pattern.search(current) else (
-        current.rstrip() + "\n\n" + block)
+    updated = (
+        pattern.sub(block, current)
+        if pattern.search(current)
+        else (current.rstrip() + "\n\n" + block)
+    )
     RESULTS.write_text(updated)
 
 
@@ -360,18 +480,21 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     args = parser.parse_args()
     quick = args.quick
-    parts: list[str] = [f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, `benchmarks/review_bench.py`"
-                        f"{' --quick' if quick else ''}, 2-core machine shared with other work.", ""]
+    parts: list[str] = [
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, `benchmarks/review_bench.py`"
+        f"{' --quick' if quick else ''}, 2-core machine shared with other work.",
+        "",
+    ]
     if args.only in (None, "answer"):
         parts += ["### Answering a card (HTTP POST to committed answer, state, log, outbox row)"]
-        parts += bench_answer(learners=55, answers=8 if quick else 30) + [""]
+        parts += [*bench_answer(learners=55, answers=8 if quick else 30), ""]
     if args.only in (None, "sweep"):
         sizes = [50, 100, 200] if quick else [1250, 2500, 5000]
         parts += ["### Reminder sweep (5,000 learners x 200 cards at full size)"]
-        parts += bench_sweep(sizes, cards=200) + [""]
+        parts += [*bench_sweep(sizes, cards=200), ""]
     if args.only in (None, "session"):
         parts += ["### Building a session"]
-        parts += bench_session(cards=2000, runs=20 if quick else 100) + [""]
+        parts += [*bench_session(cards=2000, runs=20 if quick else 100), ""]
     if args.only is None:
         write_section("\n".join(parts))
     else:

@@ -43,7 +43,6 @@ log = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
 DEFAULT_MAX_UPLOAD_BYTES = 200 * MiB  # matches Flask's MAX_CONTENT_LENGTH in create_app
-DEFAULT_UPLOAD_DIR = "instance/uploads"
 KEY_LENGTH = 200
 ANSWER_FIELDS = (
     "choices",
@@ -89,9 +88,10 @@ class ImportConfig:
     @classmethod
     def from_settings(cls, settings: Settings) -> ImportConfig:
         """Config of an installation (``import_upload_dir``, ``import_max_upload_mb`` if set)."""
-        # Settings gains these two fields with the lead's next settings change; until then the
-        # defaults apply (upload dir beside the SQLite queue, 200 MiB like MAX_CONTENT_LENGTH).
-        upload_dir = getattr(settings, "import_upload_dir", "") or DEFAULT_UPLOAD_DIR
+        # Settings has no import fields yet (the lead adds them); until then uploads wait in
+        # the instance folder beside the job queue, and the limit is Flask's request limit.
+        instance = Path(settings.huey_sqlite_path).parent
+        upload_dir = getattr(settings, "import_upload_dir", "") or instance / "uploads"
         max_mb = getattr(settings, "import_max_upload_mb", 0) or DEFAULT_MAX_UPLOAD_BYTES // MiB
         return cls(Path(upload_dir), int(max_mb) * MiB)
 

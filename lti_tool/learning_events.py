@@ -49,6 +49,46 @@ class EventScope:
     context_id: int
 
 
+def scope_to_dict(scope: EventScope) -> dict[str, Any]:
+    """A scope as JSON-ready data, to keep with a review session."""
+    lti, course = scope.placement.lti, scope.placement.course
+    return {
+        "base_url": scope.base_url,
+        "platform_id": scope.platform_id,
+        "context_id": scope.context_id,
+        "issuer": scope.actor.issuer,
+        "sub": scope.actor.sub,
+        "course_title": course.title,
+        "registration": str(scope.placement.registration),
+        "deployment_id": lti.deployment_id,
+        "lti_context_id": lti.context_id,
+        "resource_link_id": lti.resource_link_id,
+        "roles": list(lti.roles),
+        "platform": lti.platform,
+    }
+
+
+def scope_from_dict(data: dict[str, Any]) -> EventScope:
+    """A scope kept with a review session."""
+    lti = xev.LtiContext(
+        deployment_id=data["deployment_id"],
+        context_id=data["lti_context_id"],
+        resource_link_id=data["resource_link_id"],
+        roles=tuple(data["roles"]),
+        platform=data["platform"],
+    )
+    course = xev.ActivityRef(id=str(data["context_id"]), title=data["course_title"])
+    return EventScope(
+        base_url=data["base_url"],
+        platform_id=data["platform_id"],
+        actor=xev.Actor(issuer=data["issuer"], sub=data["sub"]),
+        placement=xev.Placement(
+            course=course, registration=uuid.UUID(data["registration"]), lti=lti
+        ),
+        context_id=data["context_id"],
+    )
+
+
 def scope_for(
     session: Session, base_url: str, user_id: int, context_id: int, placement_id: int | None
 ) -> EventScope:

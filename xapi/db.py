@@ -58,9 +58,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def xapi_metadata() -> MetaData:
+    """XapiBase.metadata with every xapi table registered (Alembic's target_metadata)."""
+    # Importing the model modules registers their tables on XapiBase.metadata.
+    import xapi.lrs.models
+    import xapi.outbox  # noqa: F401
+
+    return XapiBase.metadata
+
+
 def create_xapi_tables(engine: Engine) -> None:
     """Create the outbox and embedded-LRS tables (tests and dev; production uses Alembic)."""
-    import xapi.lrs.models
-    import xapi.outbox  # noqa: F401  (registers the outbox table)
-
-    XapiBase.metadata.create_all(engine)
+    xapi_metadata().create_all(engine)

@@ -27,7 +27,6 @@ from tincan import Statement
 from xapi.client import LrsClient
 from xapi.db import BigIntPk, XapiBase, utcnow
 from xapi.exceptions import (
-    LrsAuthError,
     LrsConflictError,
     LrsHttpError,
     LrsRejectedError,
@@ -41,7 +40,8 @@ logger = logging.getLogger(__name__)
 _ERROR_CHARS = 2000
 # Statuses after which a batch is worth splitting into single PUTs to find the bad statement.
 _SPLIT_STATUSES = {400, 409, 413, 422}
-_RETRY_CLIENT_STATUSES = {408, 425, 429}
+# Answers to a single statement that no retry can change: it goes to the dead letters.
+_PERMANENT_STATUSES = {400, 413, 422}
 
 
 class OutboxStatus(StrEnum):
@@ -326,10 +326,8 @@ class Forwarder:
 
 
 def _is_permanent(exc: LrsHttpError) -> bool:
-    """A 4xx answer to one statement (not auth, not throttling) will never succeed."""
-    if isinstance(exc, LrsAuthError):
-        return False
-    return 400 <= exc.status < 500 and exc.status not in _RETRY_CLIENT_STATUSES
+    """Only a refusal of the statement itself is final; auth, 404 and throttling are retried."""
+    return exc.status in _PERMANENT_STATUSES
 
 
 def _retry_rest(outcome: _Outcome, items: list[Claimed], message: str) -> None:

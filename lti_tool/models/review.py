@@ -81,6 +81,8 @@ class ReviewSession(Base):
     plan: Mapped[list[int]] = mapped_column(JSON, default=list)
     position: Mapped[int] = mapped_column(default=0)
     extra: Mapped[bool] = mapped_column(default=False)
+    # Who and where, as every statement of the session repeats it (saves queries per answer).
+    event_scope: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     local_day: Mapped[date]
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -9,7 +9,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, NamedTuple
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, func, select
@@ -151,7 +151,7 @@ def plan(
     return Plan([c.card_id for c in ordered], min(later) if later else None)
 
 
-def _columns(user_id: int) -> Select[Any]:
+def _columns(user_id: int) -> Select:  # type: ignore[type-arg]
     return (
         select(
             Card.id,

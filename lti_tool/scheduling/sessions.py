@@ -88,9 +88,12 @@ def start_or_resume(
         started_at=now,
         public_id=uuid.uuid4(),
     )
+    scope = learning_events.scope_for(
+        session, learner.base_url, learner.user_id, learner.context_id, learner.placement_id
+    )
+    review.event_scope = learning_events.scope_to_dict(scope)
     session.add(review)
     session.flush()
-    scope = _scope(session, learner, review)
     learning_events.session_started(session, scope, review.public_id, now)
     return review, found
 
@@ -108,6 +111,8 @@ def find_session(session: Session, learner: Learner, public_id: str) -> ReviewSe
 
 
 def _scope(session: Session, learner: Learner, review: ReviewSession) -> learning_events.EventScope:
+    if review.event_scope:
+        return learning_events.scope_from_dict(review.event_scope)
     return learning_events.scope_for(
         session, learner.base_url, learner.user_id, learner.context_id, review.placement_id
     )

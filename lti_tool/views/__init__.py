@@ -11,6 +11,7 @@ def register_blueprints(app: Flask, settings: Settings) -> None:
     """Attach every blueprint; the demo platform only outside production."""
     from lti_tool.views import (
         admin,
+        course_content,
         health,
         instructor,
         learner,
@@ -26,6 +27,7 @@ def register_blueprints(app: Flask, settings: Settings) -> None:
     app.register_blueprint(instructor.bp)
     app.register_blueprint(reminders.bp)
     app.register_blueprint(scheduling_settings.bp)
+    app.register_blueprint(course_content.bp)
     app.add_template_global(lambda: _token_or_none(), "launch_token")
     if settings.demo_enabled:
         from lti_tool.demo import views as demo

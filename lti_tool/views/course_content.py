@@ -268,7 +268,7 @@ MANUAL_KINDS = (
     CardKind.SHORT_ANSWER, CardKind.SINGLE_CHOICE, CardKind.MULTIPLE_CHOICE, CardKind.TRUE_FALSE,
     CardKind.NUMERIC, CardKind.ORDERING, CardKind.MATCHING, CardKind.RECALL,
 )  # fmt: skip
-ANSWER_HELP = {
+ANSWER_HELP: dict[str, str] = {
     CardKind.SINGLE_CHOICE: "One option per line; start the right one with * and others with -.",
     CardKind.MULTIPLE_CHOICE: "One option per line; start right ones with * and wrong ones with -.",
     CardKind.TRUE_FALSE: "Two lines, * True and - False (or the other way round).",
@@ -325,7 +325,7 @@ def _choices(kind: str, lines: list[str], old: list[dict[str, Any]]) -> list[dic
         ident = old[i]["ident"] if i < len(old) else f"choice-{i + 1}"
         text = line[1:].strip() if line[0] in MARKERS else line
         choices.append({"ident": ident, "text": text, "correct": line.startswith("*")})
-    right = sum(c["correct"] for c in choices)
+    right = sum(1 for c in choices if c["correct"])
     if right == 0:
         raise ValueError("mark the right option with * at the start of its line")
     if right > 1 and kind != CardKind.MULTIPLE_CHOICE:

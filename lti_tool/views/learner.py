@@ -128,12 +128,17 @@ def answer(public_id: str) -> Response | str:
     shown_at = request.form.get("shown_at", type=int, default=0)
     duration = timedelta(milliseconds=max(0, int(now.timestamp() * 1000) - shown_at))
     try:
-        outcome = _record(learner, public_id, position, form, duration)
+        review, outcome = _record(learner, public_id, position, form, duration)
     except StaleAnswerError:
         session.rollback()
         return redirect(_home_url(), code=303)  # type: ignore[return-value]
-    review = sessions.find_session(session, learner, public_id)
-    return _feedback_page(review, outcome)
+    return render_template(
+        "learner/feedback.html",
+        review=review,
+        outcome=outcome,
+        zone=learner.zone,
+        lt=launch_token(),
+    )
 
 
 def _record(
@@ -142,7 +147,7 @@ def _record(
     position: int,
     form: dict[str, list[str]],
     duration: timedelta,
-) -> sessions.Outcome:
+) -> tuple[ReviewSession, sessions.Outcome]:
     """Answer and commit; a concurrent duplicate of the same answer returns the first outcome."""
     session = db_session()
     for attempt in (1, 2):
@@ -150,7 +155,7 @@ def _record(
         try:
             outcome = sessions.answer(session, learner, review, position, form, utcnow(), duration)
             session.commit()
-            return outcome
+            return review, outcome
         except IntegrityError:
             session.rollback()  # the same answer was committed by a concurrent request
         except OperationalError:
@@ -158,22 +163,11 @@ def _record(
             if attempt == 2:
                 raise
             continue
-        again = sessions.recorded(
-            session, sessions.find_session(session, learner, public_id), position
-        )
+        review = sessions.find_session(session, learner, public_id)
+        again = sessions.recorded(session, review, position)
         if again is not None:
-            return again
+            return review, again
     raise StaleAnswerError("this answer could not be recorded; your review continues")
-
-
-def _feedback_page(review: ReviewSession, outcome: sessions.Outcome) -> str:
-    return render_template(
-        "learner/feedback.html",
-        review=review,
-        outcome=outcome,
-        zone=_learner().zone,
-        lt=launch_token(),
-    )
 
 
 @bp.get("/session/<public_id>/summary")

@@ -55,15 +55,27 @@ class CourseRows:
 
 
 def add_card(
-    session: Session, context_id: int, unit_id: int | None, key: str, kind: str = "single_choice",
-    data: dict[str, Any] | None = None, **extra: Any,
+    session: Session,
+    context_id: int,
+    unit_id: int | None,
+    key: str,
+    kind: str = "single_choice",
+    data: dict[str, Any] | None = None,
+    **extra: Any,
 ) -> Card:
     """A published card with the given answer data (default: a three-way single choice)."""
     card = Card(
-        context_id=context_id, unit_id=unit_id, key=key, kind=kind, status=CardStatus.PUBLISHED,
-        title=extra.pop("title", f"Card {key}"), prompt_html=f"<p>Question {key}?</p>",
-        prompt_text=f"Question {key}?", data=data if data is not None else CHOICE_DATA,
-        feedback_html=extra.pop("feedback_html", "<p>Because safety first.</p>"), **extra,
+        context_id=context_id,
+        unit_id=unit_id,
+        key=key,
+        kind=kind,
+        status=CardStatus.PUBLISHED,
+        title=extra.pop("title", f"Card {key}"),
+        prompt_html=f"<p>Question {key}?</p>",
+        prompt_text=f"Question {key}?",
+        data=data if data is not None else CHOICE_DATA,
+        feedback_html=extra.pop("feedback_html", "<p>Because safety first.</p>"),
+        **extra,
     )
     session.add(card)
     session.flush()
@@ -71,41 +83,70 @@ def add_card(
 
 
 def build_course(
-    session: Session, *, units: int = 2, cards_per_unit: int = 3, learners: int = 1,
-    critical: tuple[int, ...] = (), issuer: str = ISSUER, lineitem: str | None = None,
+    session: Session,
+    *,
+    units: int = 2,
+    cards_per_unit: int = 3,
+    learners: int = 1,
+    critical: tuple[int, ...] = (),
+    issuer: str = ISSUER,
+    lineitem: str | None = None,
     email: bool = True,
 ) -> CourseRows:
     """A platform, course, placement, learners and an instructor, units and published cards."""
     platform = Platform(
-        name="LMS", issuer=issuer, client_id="client-1", auth_login_url=issuer + "/auth",
-        auth_token_url=issuer + "/token", key_set_url=issuer + "/jwks",
+        name="LMS",
+        issuer=issuer,
+        client_id="client-1",
+        auth_login_url=issuer + "/auth",
+        auth_token_url=issuer + "/token",
+        key_set_url=issuer + "/jwks",
     )
     session.add(platform)
     session.flush()
     deployment = Deployment(platform_id=platform.id, deployment_id="dep-1")
     session.add(deployment)
     session.flush()
-    context = Context(platform_id=platform.id, deployment_id=deployment.id, context_id="course-1",
-                      title="Forklift safety")
+    context = Context(
+        platform_id=platform.id,
+        deployment_id=deployment.id,
+        context_id="course-1",
+        title="Forklift safety",
+    )
     session.add(context)
     session.flush()
-    placement = Placement(context_id=context.id, resource_link_id="link-1", title="Daily review",
-                          lineitem_url=lineitem)
+    placement = Placement(
+        context_id=context.id,
+        resource_link_id="link-1",
+        title="Daily review",
+        lineitem_url=lineitem,
+    )
     session.add(placement)
     people = []
     for i in range(learners + 1):
-        user = User(platform_id=platform.id, sub=f"user-{i}", name=f"Person {i}",
-                    email=f"person{i}@example.org" if email else "")
+        user = User(
+            platform_id=platform.id,
+            sub=f"user-{i}",
+            name=f"Person {i}",
+            email=f"person{i}@example.org" if email else "",
+        )
         session.add(user)
         session.flush()
         role = "http://purl.imsglobal.org/vocab/lis/v2/membership#" + (
-            "Instructor" if i == 0 else "Learner")
+            "Instructor" if i == 0 else "Learner"
+        )
         session.add(Membership(context_id=context.id, user_id=user.id, roles=[role]))
         people.append(user.id)
     rows = CourseRows(platform.id, deployment.id, context.id, 0, people[1:], people[0], [])
     for u in range(units):
-        unit = Unit(context_id=context.id, key=f"u{u}", position=u, title=f"Unit {u}",
-                    body_html=f"<p>Material of unit {u}.</p>", critical=u in critical)
+        unit = Unit(
+            context_id=context.id,
+            key=f"u{u}",
+            position=u,
+            title=f"Unit {u}",
+            body_html=f"<p>Material of unit {u}.</p>",
+            critical=u in critical,
+        )
         session.add(unit)
         session.flush()
         rows.unit_ids.append(unit.id)

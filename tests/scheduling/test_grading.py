@@ -31,8 +31,12 @@ def test_multiple_choice_needs_exactly_the_correct_set():
 
 def test_true_false_is_checked_by_choice():
     """True/false cards are checked like a single choice and show the right text."""
-    data = {"choices": [{"ident": "t", "text": "True", "correct": False},
-                        {"ident": "f", "text": "False", "correct": True}]}
+    data = {
+        "choices": [
+            {"ident": "t", "text": "True", "correct": False},
+            {"ident": "f", "text": "False", "correct": True},
+        ]
+    }
     grade = check("true_false", data, {"choice": ["f"]})
     assert grade.correct is True
     assert grade.expected == ["False"]
@@ -56,16 +60,22 @@ def test_short_answer_rejects_other_words_and_empty():
 
 def test_fill_in_checks_every_blank_against_its_variants():
     """Every blank must match one of its accepted answers."""
-    data = {"blanks": [{"ident": "1", "answers": ["red", "crimson"], "options": []},
-                       {"ident": "2", "answers": ["stop"], "options": []}]}
+    data = {
+        "blanks": [
+            {"ident": "1", "answers": ["red", "crimson"], "options": []},
+            {"ident": "2", "answers": ["stop"], "options": []},
+        ]
+    }
     assert check("fill_in", data, {"blank-1": ["Crimson"], "blank-2": ["STOP"]}).correct is True
     assert check("fill_in", data, {"blank-1": ["red"], "blank-2": ["go"]}).correct is False
 
 
 def test_matching_needs_every_pair_right():
     """Matching is right when each prompt gets its own answer."""
-    data = {"pairs": [{"prompt": "H2O", "answer": "water"}, {"prompt": "NaCl", "answer": "salt"}],
-            "distractors": ["sugar"]}
+    data = {
+        "pairs": [{"prompt": "H2O", "answer": "water"}, {"prompt": "NaCl", "answer": "salt"}],
+        "distractors": ["sugar"],
+    }
     assert check("matching", data, {"match-0": ["water"], "match-1": ["salt"]}).correct is True
     assert check("matching", data, {"match-0": ["salt"], "match-1": ["water"]}).correct is False
     assert check("matching", data, {"match-0": ["water"]}).correct is False

@@ -12,7 +12,7 @@ from lti_tool.jobs import create_huey, create_jobs, run_fitting
 from lti_tool.models.review import CourseSchedule, ReviewLog, ReviewSession
 from lti_tool.scheduling.scheduler import DEFAULT_PARAMETERS
 from lti_tool.settings import Settings
-from tests.scheduling.builders import T0, build_course, db  # noqa: F401
+from tests.scheduling.builders import T0, build_course
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -21,8 +21,13 @@ def add_history(db, rows, learners: int = 1, days: int = 60) -> int:
     """A plausible review history: every card reviewed on growing intervals, some lapses."""
     count = 0
     with db.session() as s:
-        review = ReviewSession(user_id=rows.learner_ids[0], context_id=rows.context_id, plan=[],
-                               local_day=T0.date(), started_at=T0)
+        review = ReviewSession(
+            user_id=rows.learner_ids[0],
+            context_id=rows.context_id,
+            plan=[],
+            local_day=T0.date(),
+            started_at=T0,
+        )
         s.add(review)
         s.flush()
         for user_id in rows.learner_ids[:learners]:
@@ -30,9 +35,18 @@ def add_history(db, rows, learners: int = 1, days: int = 60) -> int:
                 when, gap = T0, 1
                 while when < T0 + timedelta(days=days):
                     rating = 1 if (count + index) % 7 == 0 else 3
-                    s.add(ReviewLog(session_id=review.id, position=count, user_id=user_id,
-                                    card_id=card_id, context_id=rows.context_id, rating=rating,
-                                    correct=rating > 1, reviewed_at=when))
+                    s.add(
+                        ReviewLog(
+                            session_id=review.id,
+                            position=count,
+                            user_id=user_id,
+                            card_id=card_id,
+                            context_id=rows.context_id,
+                            rating=rating,
+                            correct=rating > 1,
+                            reviewed_at=when,
+                        )
+                    )
                     count += 1
                     gap = 1 if rating == 1 else gap * 2
                     when += timedelta(days=gap)
@@ -41,9 +55,14 @@ def add_history(db, rows, learners: int = 1, days: int = 60) -> int:
 
 def settings_for(db, tmp_path, **extra) -> Settings:
     """Settings for jobs against the test database, with a unique queue name."""
-    return Settings(env="test", database_url=db.url, secret_key="s" * 40,
-                    huey_sqlite_path=str(tmp_path / "huey.db"),
-                    huey_name=f"mr-test-{uuid.uuid4().hex[:8]}", **extra)
+    return Settings(
+        env="test",
+        database_url=db.url,
+        secret_key="s" * 40,
+        huey_sqlite_path=str(tmp_path / "huey.db"),
+        huey_name=f"mr-test-{uuid.uuid4().hex[:8]}",
+        **extra,
+    )
 
 
 def test_fitting_stores_course_parameters_once_there_are_enough_reviews(db, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 from lti_tool.scheduling.planner import Candidate, Limits, interleave, plan, seconds_for
@@ -12,11 +13,17 @@ END = NOW + timedelta(hours=15)
 TARGETS = Targets()
 
 
-def due_card(card_id: int, unit: int, days_ago: int, stability: float, due_in: float = -1) -> Candidate:
+def due_card(
+    card_id: int, unit: int, days_ago: int, stability: float, due_in: float = -1
+) -> Candidate:
     """A reviewed card, last seen days_ago, due due_in days from now."""
     return Candidate(
-        card_id=card_id, unit_key=unit, unit_position=unit, kind="single_choice",
-        due=NOW + timedelta(days=due_in), stability=stability,
+        card_id=card_id,
+        unit_key=unit,
+        unit_position=unit,
+        kind="single_choice",
+        due=NOW + timedelta(days=due_in),
+        stability=stability,
         last_review=NOW - timedelta(days=days_ago),
     )
 
@@ -28,7 +35,12 @@ def new_card(card_id: int, unit: int) -> Candidate:
 
 def test_due_cards_come_first_lowest_retrievability_first():
     """Due cards precede new ones, and the most forgotten due card is asked first."""
-    cards = [new_card(1, 0), due_card(2, 0, 10, 20.0), due_card(3, 1, 30, 2.0), due_card(4, 2, 5, 50.0)]
+    cards = [
+        new_card(1, 0),
+        due_card(2, 0, 10, 20.0),
+        due_card(3, 1, 30, 2.0),
+        due_card(4, 2, 5, 50.0),
+    ]
     result = plan(cards, NOW, END, TARGETS, Limits(minutes=5, new_allowed=5))
     assert result.card_ids[0] == 3
     assert result.card_ids[-1] == 1
@@ -67,7 +79,7 @@ def test_units_are_interleaved():
     cards = [new_card(i, unit=i // 3) for i in range(9)]
     ordered = interleave(cards)
     units = [c.unit_key for c in ordered]
-    assert all(a != b for a, b in zip(units, units[1:], strict=False))
+    assert all(a != b for a, b in itertools.pairwise(units))
     assert [c.card_id for c in ordered][:3] == [0, 3, 6]
 
 

@@ -1,4 +1,4 @@
-"""Reminder emails against a real SMTP server: once a day, local hours, unsubscribe, signed links."""
+"""Reminders against a real SMTP server: once a day, local hours, unsubscribe, signed links."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from lti_tool.scheduling.links import SessionLink, revoke_links
 from lti_tool.scheduling.mailer import Mailer, SmtpConfig
 from lti_tool.scheduling.reminders import sweep
 from lti_tool.settings import Settings
-from tests.scheduling.builders import T0, build_course, db  # noqa: F401
-from tests.scheduling.smtp import bodies, free_port, smtp  # noqa: F401
+from tests.scheduling.builders import T0, build_course
+from tests.scheduling.smtp import bodies, free_port
 
 BASE = "http://tool.test"
 MORNING = T0.replace(hour=9, minute=30)  # 09:30 UTC on a Monday
@@ -28,8 +28,9 @@ MORNING = T0.replace(hour=9, minute=30)  # 09:30 UTC on a Monday
 
 def settings_for(db: Database, port: int, **extra) -> Settings:
     """Settings that point the tool at the test database and SMTP server."""
-    return Settings(env="test", base_url=BASE, database_url=db.url, secret_key="s" * 40,
-                    smtp_port=port, **extra)
+    return Settings(
+        env="test", base_url=BASE, database_url=db.url, secret_key="s" * 40, smtp_port=port, **extra
+    )
 
 
 def make_due(db: Database, rows, user_ids=None, due: datetime = T0 - timedelta(days=1)) -> None:
@@ -37,16 +38,28 @@ def make_due(db: Database, rows, user_ids=None, due: datetime = T0 - timedelta(d
     with db.session() as s:
         for user_id in user_ids or rows.learner_ids:
             for card_id in rows.card_ids:
-                s.add(CardState(user_id=user_id, card_id=card_id, context_id=rows.context_id,
-                                state=2, stability=3.0, difficulty=5.0, due=due,
-                                last_review=due - timedelta(days=3), reps=1, lapses=0))
+                s.add(
+                    CardState(
+                        user_id=user_id,
+                        card_id=card_id,
+                        context_id=rows.context_id,
+                        state=2,
+                        stability=3.0,
+                        difficulty=5.0,
+                        due=due,
+                        last_review=due - timedelta(days=3),
+                        reps=1,
+                        lapses=0,
+                    )
+                )
 
 
 def set_pref(db: Database, user_id: int, **values) -> None:
     """Store a learner's reminder preferences."""
     with db.session() as s:
         pref = s.get(ReminderPreference, user_id) or ReminderPreference(
-            user_id=user_id, feed_secret=f"secret-{user_id}")
+            user_id=user_id, feed_secret=f"secret-{user_id}"
+        )
         for name, value in values.items():
             setattr(pref, name, value)
         s.add(pref)
@@ -165,14 +178,17 @@ def test_signed_links_refuse_tampering_expiry_and_revocation(db, smtp, monkeypat
     path = link.removeprefix(BASE)
     token = path.rsplit("/", 1)[1]
     payload = token.partition(".")[0]
-    other = next(u for u in links_in(bodies(inbox.to("person2@example.org")[0])[0]) if "/open/" in u)
+    other = next(
+        u for u in links_in(bodies(inbox.to("person2@example.org")[0])[0]) if "/open/" in u
+    )
     forged = payload + "." + other.rsplit("/", 1)[1].partition(".")[2]
     assert client.get(f"/reminders/open/{forged}").status_code == 403
     assert client.get(path[:-2] + "AA").status_code == 403
     real_timestamp = TimestampSigner.get_timestamp
     monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: real_timestamp(self) - 7200)
     old = reminder_config(settings).signer.session_token(
-        SessionLink(rows.learner_ids[0], rows.context_id, rows.placement_id, 1))
+        SessionLink(rows.learner_ids[0], rows.context_id, rows.placement_id, 1)
+    )
     monkeypatch.undo()
     assert client.get(f"/reminders/open/{old}").status_code == 403
     assert client.get(path).status_code == 303
@@ -188,8 +204,13 @@ def test_a_crashed_or_concurrent_sweep_never_sends_twice(db, smtp):
         rows = build_course(s, learners=6)
     make_due(db, rows)
     with db.session() as s:
-        s.add(ReminderSend(key=f"learner:{rows.learner_ids[0]}:{MORNING.date()}",
-                           user_id=rows.learner_ids[0], status="claimed"))
+        s.add(
+            ReminderSend(
+                key=f"learner:{rows.learner_ids[0]}:{MORNING.date()}",
+                user_id=rows.learner_ids[0],
+                status="claimed",
+            )
+        )
     settings = settings_for(db, port)
     config = reminder_config(settings)
 
@@ -208,7 +229,7 @@ def test_a_crashed_or_concurrent_sweep_never_sends_twice(db, smtp):
 
 def test_an_unreachable_mail_server_leaves_the_reminder_for_the_next_run(db, smtp):
     """When the SMTP server is down nothing is lost: the next sweep sends the reminder."""
-    inbox, port = smtp
+    _inbox, port = smtp
     with db.session() as s:
         rows = build_course(s)
     make_due(db, rows)
@@ -249,9 +270,20 @@ def test_calendar_feed_lists_review_days_and_parses_back(db, smtp, zone):
     now = datetime.now(T0.tzinfo)
     with db.session() as s:
         for card_id, days in zip(rows.card_ids, (-2, 3, 3), strict=True):
-            s.add(CardState(user_id=learner, card_id=card_id, context_id=rows.context_id, state=2,
-                            stability=4.0, difficulty=5.0, due=now + timedelta(days=days),
-                            last_review=now - timedelta(days=4), reps=1, lapses=0))
+            s.add(
+                CardState(
+                    user_id=learner,
+                    card_id=card_id,
+                    context_id=rows.context_id,
+                    state=2,
+                    stability=4.0,
+                    difficulty=5.0,
+                    due=now + timedelta(days=days),
+                    last_review=now - timedelta(days=4),
+                    reps=1,
+                    lapses=0,
+                )
+            )
     set_pref(db, learner, time_zone=zone, feed_secret="feed-secret-1")
     client = create_app(settings_for(db, port)).test_client()
     response = client.get("/reminders/calendar/feed-secret-1.ics")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 
 from fsrs import Card as FsrsCard
@@ -38,7 +39,7 @@ def _answer_good_repeatedly(targets: Targets, times: int, critical: bool = False
 def test_intervals_grow_with_each_success():
     """Each on-time correct answer pushes the next review further out."""
     intervals = _answer_good_repeatedly(Targets(), 4)
-    assert all(later > earlier for earlier, later in zip(intervals, intervals[1:], strict=False))
+    assert all(later > earlier for earlier, later in itertools.pairwise(intervals))
     assert intervals[0] >= 1
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import timedelta
 
@@ -12,7 +13,7 @@ from lti_tool.models import ScoreSubmission
 from lti_tool.models.review import CardState, CourseSchedule, ReviewLog, ReviewSession
 from lti_tool.scheduling import sessions
 from lti_tool.scheduling.exceptions import SessionNotFoundError, StaleAnswerError
-from tests.scheduling.builders import RIGHT, T0, WRONG, build_course, db, outbox_count  # noqa: F401
+from tests.scheduling.builders import RIGHT, T0, WRONG, build_course, outbox_count
 from xapi.outbox import OutboxEntry
 
 BASE = "https://tool.example.org"
@@ -27,8 +28,9 @@ def finish_session(session, learner, review, now, answer=RIGHT):
     """Answer every remaining card of a session."""
     outcome = None
     while review.remaining:
-        outcome = sessions.answer(session, learner, review, review.position, answer, now,
-                                  timedelta(seconds=8))
+        outcome = sessions.answer(
+            session, learner, review, review.position, answer, now, timedelta(seconds=8)
+        )
     return outcome
 
 
@@ -44,7 +46,7 @@ def test_first_session_plans_new_cards_interleaving_units(db):
         assert len(plan) == 6
         unit_of = {cid: i // 4 for i, cid in enumerate(rows.card_ids)}
         units = [unit_of[c] for c in plan]
-        assert all(a != b for a, b in zip(units, units[1:], strict=False))
+        assert all(a != b for a, b in itertools.pairwise(units))
         assert outbox_count(s) == 1  # the session's "initialized" statement
 
 
@@ -73,8 +75,9 @@ def test_answering_the_same_card_twice_counts_once(db):
         first = sessions.answer(s, learner, review, 0, RIGHT, T0, timedelta(seconds=5))
     with db.session() as s:
         review = s.get(ReviewSession, review.id)
-        repeat = sessions.answer(s, learner, review, 0, WRONG, T0 + timedelta(seconds=3),
-                                 timedelta(seconds=5))
+        repeat = sessions.answer(
+            s, learner, review, 0, WRONG, T0 + timedelta(seconds=3), timedelta(seconds=5)
+        )
         assert repeat.duplicate and repeat.grade.correct is True
         assert repeat.due == first.due
         assert s.scalar(select(func.count()).select_from(ReviewLog)) == 1
@@ -118,7 +121,9 @@ def test_each_answer_commits_log_state_and_statement_together(db):
         assert log.correct is False and log.rating == 1
         state = s.scalars(select(CardState)).one()
         assert state.card_id == log.card_id and state.due > T0
-        entry = s.scalars(select(OutboxEntry).where(OutboxEntry.statement_id == log.statement_id)).one()
+        entry = s.scalars(
+            select(OutboxEntry).where(OutboxEntry.statement_id == log.statement_id)
+        ).one()
         body = json.loads(entry.body)
         assert entry.lrs_key == f"platform:{rows.platform_id}"
         assert body["verb"]["id"].endswith("/answered")
@@ -136,7 +141,9 @@ def test_finishing_a_session_queues_mastery_and_closing_statements(db):
         outcome = finish_session(s, learner, review, T0)
         assert outcome.finished
     with db.session() as s:
-        bodies = [json.loads(e.body) for e in s.scalars(select(OutboxEntry).order_by(OutboxEntry.id))]
+        bodies = [
+            json.loads(e.body) for e in s.scalars(select(OutboxEntry).order_by(OutboxEntry.id))
+        ]
         verbs = [b["verb"]["id"].rsplit("/", 1)[-1] for b in bodies]
         assert verbs == ["initialized"] + ["answered"] * 4 + ["completed", "terminated"]
         score = s.scalars(select(ScoreSubmission)).one()

@@ -28,14 +28,24 @@ def lms(live: Any) -> Iterator[TestLms]:
     clear_xapi_tables(live.settings.database_url)
 
 
-def publish_cards(live: Any, units: int = 2, per_unit: int = 2, critical: bool = False) -> list[int]:
+def publish_cards(
+    live: Any, units: int = 2, per_unit: int = 2, critical: bool = False
+) -> list[int]:
     """Units and published single-choice cards in the demo course (after a first launch)."""
     ids = []
     with live.db.session() as session:
-        context = session.scalars(select(Context).where(Context.context_id == demo.CONTEXT_ID)).one()
+        context = session.scalars(
+            select(Context).where(Context.context_id == demo.CONTEXT_ID)
+        ).one()
         for u in range(units):
-            unit = Unit(context_id=context.id, key=f"unit-{u}", position=u, title=f"Lockout step {u}",
-                        body_html=f"<p>How to do step {u} safely.</p>", critical=critical)
+            unit = Unit(
+                context_id=context.id,
+                key=f"unit-{u}",
+                position=u,
+                title=f"Lockout step {u}",
+                body_html=f"<p>How to do step {u} safely.</p>",
+                critical=critical,
+            )
             session.add(unit)
             session.flush()
             for c in range(per_unit):

@@ -9,10 +9,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.views.learner_support import LEARNER, lms, publish_cards  # noqa: F401
+from tests.views.learner_support import LEARNER, publish_cards
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture
@@ -22,9 +28,11 @@ def lms_page() -> Iterator[tuple[str, dict[str, str]]]:
     frame: dict[str, str] = {}
 
     class CoursePage(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            body = (f'<!doctype html><title>Course</title><h1>LMS course</h1><iframe id="tool" '
-                    f'title="Microreview" src="{frame["src"]}" width="390" height="700"></iframe>')
+        def do_GET(self) -> None:
+            body = (
+                f'<!doctype html><title>Course</title><h1>LMS course</h1><iframe id="tool" '
+                f'title="Microreview" src="{frame["src"]}" width="390" height="700"></iframe>'
+            )
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.end_headers()

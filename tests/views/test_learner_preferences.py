@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from lti_tool.models.review import ReminderPreference
-from tests.views.learner_support import LEARNER, lms  # noqa: F401
+from tests.views.learner_support import LEARNER
 
 
 def test_learner_sets_zone_hour_and_address(live, lms):
@@ -14,15 +14,29 @@ def test_learner_sets_zone_hour_and_address(live, lms):
     url = f"{live.url}/reminders/preferences"
     page = browser.get(url, params={"lt": lt})
     assert page.status_code == 200 and "/reminders/calendar/" in page.text
-    saved = browser.post(url, data={"lt": lt, "email": "lin@home.example", "time_zone": "Europe/Berlin",
-                                    "local_hour": "7", "reminders": "on", "action": "save"})
+    saved = browser.post(
+        url,
+        data={
+            "lt": lt,
+            "email": "lin@home.example",
+            "time_zone": "Europe/Berlin",
+            "local_hour": "7",
+            "reminders": "on",
+            "action": "save",
+        },
+    )
     assert "saved" in saved.text
-    bad = browser.post(url, data={"lt": lt, "time_zone": "Mars/Olympus", "local_hour": "7",
-                                  "action": "save"})
+    bad = browser.post(
+        url, data={"lt": lt, "time_zone": "Mars/Olympus", "local_hour": "7", "action": "save"}
+    )
     assert "unknown time zone" in bad.text
     with live.db.session() as session:
         pref = session.scalars(select(ReminderPreference)).one()
-        assert (pref.email, pref.time_zone, pref.local_hour) == ("lin@home.example", "Europe/Berlin", 7)
+        assert (pref.email, pref.time_zone, pref.local_hour) == (
+            "lin@home.example",
+            "Europe/Berlin",
+            7,
+        )
         assert not pref.unsubscribed
 
 

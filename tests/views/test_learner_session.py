@@ -9,12 +9,11 @@ from sqlalchemy import func, select
 
 from lti_tool.db import utcnow
 from lti_tool.demo.models import DemoScore
+from lti_tool.demo.platform import USERS
 from lti_tool.jobs import run_grade_sync
 from lti_tool.models.review import ReviewLog
 from tests.scheduling.builders import outbox_count
-from lti_tool.demo.platform import USERS
-from tests.views.learner_support import LEARNER, answer_form, lms, page, publish_cards  # noqa: F401
-
+from tests.views.learner_support import LEARNER, answer_form, page, publish_cards
 
 OTHER = USERS[2]
 
@@ -39,7 +38,9 @@ def test_learner_reviews_every_card_and_the_grade_reaches_the_lms(live, lms):
         assert feedback.find("a", string=lambda s: s and "micro-unit" in s) is not None
         html = page(browser.get(live.url + _next_link(feedback)))
     assert "Session complete" in html.get_text()
-    assert "You reviewed 4 cards and got 4 right" in " ".join(html.find(id="score").get_text().split())
+    assert "You reviewed 4 cards and got 4 right" in " ".join(
+        html.find(id="score").get_text().split()
+    )
     sent, failed = run_grade_sync(live.db, live.settings, utcnow())
     assert (sent, failed) == (1, 0)
     with live.db.session() as session:

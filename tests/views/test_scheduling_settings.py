@@ -5,10 +5,16 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from lti_tool.models.review import CourseSchedule
-from tests.views.learner_support import INSTRUCTOR, LEARNER, lms  # noqa: F401
+from tests.views.learner_support import INSTRUCTOR, LEARNER
 
-FORM = {"desired_retention": "0.85", "critical_retention": "0.96", "session_minutes": "8",
-        "new_per_day": "4", "maximum_interval": "120", "course_url": "https://lms.example/c/1"}
+FORM = {
+    "desired_retention": "0.85",
+    "critical_retention": "0.96",
+    "session_minutes": "8",
+    "new_per_day": "4",
+    "maximum_interval": "120",
+    "course_url": "https://lms.example/c/1",
+}
 
 
 def test_instructor_saves_retention_targets_minutes_and_new_cards(live, lms):
@@ -28,8 +34,9 @@ def test_instructor_saves_retention_targets_minutes_and_new_cards(live, lms):
 def test_retention_outside_the_allowed_range_is_refused(live, lms):
     """0.99 is above the 0.97 ceiling: nothing is saved and the page says why."""
     browser, lt = lms.open_as(INSTRUCTOR)
-    refused = browser.post(f"{live.url}/instructor/scheduling/",
-                           data={**FORM, "desired_retention": "0.99", "lt": lt})
+    refused = browser.post(
+        f"{live.url}/instructor/scheduling/", data={**FORM, "desired_retention": "0.99", "lt": lt}
+    )
     assert refused.status_code == 400
     assert "between 0.7 and 0.97" in refused.text
     with live.db.session() as session:

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from xapi.client import BasicCredentials, LrsClient, LrsConfig
 from xapi.outbox import (
     Forwarder,
     OutboxEntry,
@@ -182,6 +188,23 @@ def test_forwarder_killed_mid_batch_resends_under_the_same_ids(
     assert _statuses(sessions) == Counter({OutboxStatus.SENT.value: 10})
 
 
+def test_wrong_endpoint_or_credentials_are_retried_not_dead_lettered(
+    sessions, live_lrs, builder, make_answer, clock
+):
+    """404 (misconfigured endpoint) and 401 keep rows pending with the error, never dead."""
+    _enqueue_answers(sessions, builder, make_answer, 3, clock)
+    wrong_path = LrsClient(
+        LrsConfig(live_lrs.endpoint + "nope/", BasicCredentials("tenant-a", "secret-a"))
+    )
+    wrong_secret = live_lrs.client("tenant-a", "wrong")
+    for client in (wrong_path, wrong_secret):
+        with client:
+            report = Forwarder(sessions, lambda key, c=client: c, clock=clock).forward_once()
+        assert (report.sent, report.dead, report.retried) == (0, 0, 3)
+        clock.advance(3600)
+    assert _statuses(sessions) == Counter({OutboxStatus.PENDING.value: 3})
+
+
 def test_backoff_is_exponential_with_jitter_and_capped(sessions, lrs_client):
     """Delays double per attempt, stay within [half, full] of the step, never exceed the cap."""
     forwarder = Forwarder(sessions, lambda key: lrs_client, backoff_base=2, backoff_max=60)
@@ -231,3 +254,55 @@ def test_queue_stats_and_retry_of_dead_letters(sessions, forwarder, builder, mak
             select(func.count()).where(OutboxEntry.status == OutboxStatus.PENDING.value)
         )
     assert pending == 1
+
+
+CHILD = """
+import sys, time, pathlib
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+from xapi.client import BasicCredentials, LrsClient, LrsConfig
+from xapi.outbox import Forwarder
+
+url, schema, endpoint, marker = sys.argv[1:5]
+args = {"options": f"-csearch_path={schema}"} if schema else {}
+engine = create_engine(url, connect_args=args)
+client = LrsClient(LrsConfig(endpoint, BasicCredentials("tenant-a", "secret-a")))
+forwarder = Forwarder(sessionmaker(engine), lambda key: client, batch_size=50)
+
+def hang(*_args):
+    pathlib.Path(marker).write_text("sent")
+    time.sleep(120)
+
+forwarder._record = hang
+forwarder.forward_once()
+"""
+
+
+@pytest.mark.slow
+def test_forwarder_process_killed_after_sending_loses_and_duplicates_nothing(
+    engine, sessions, live_lrs, lrs_client, builder, make_answer, tmp_path
+):
+    """SIGKILL between sending and recording: a new worker resends under the same ids, once each."""
+    ids = _enqueue_answers(sessions, builder, make_answer, 20)
+    schema = ""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            schema = conn.exec_driver_sql("select current_schema()").scalar_one()
+    marker = tmp_path / "sent"
+    url = engine.url.render_as_string(hide_password=False)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, url, schema, live_lrs.endpoint, str(marker)]
+    )
+    deadline = time.monotonic() + 60
+    while not marker.exists() and time.monotonic() < deadline and child.poll() is None:
+        time.sleep(0.05)
+    assert marker.exists(), "the child forwarder never sent its batch"
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait(timeout=10)
+    assert _lrs_ids(lrs_client) == Counter(ids)
+    later = Clock()
+    later.advance(timedelta(minutes=2).total_seconds() + 1)
+    survivor = Forwarder(sessions, lambda key: lrs_client, batch_size=50, clock=later)
+    assert survivor.drain().sent == 20
+    assert _lrs_ids(lrs_client) == Counter(ids)
+    assert _statuses(sessions) == Counter({OutboxStatus.SENT.value: 20})

@@ -41,14 +41,19 @@ def create_lrs_blueprint(
     auth_lookup: AuthLookup,
     *,
     name: str = "xapi_lrs",
+    default_version: str = XAPI_VERSION_1,
 ) -> Blueprint:
-    """The LRS as a blueprint; `auth_lookup(username, password)` returns a tenant key or None."""
+    """The LRS as a blueprint; `auth_lookup(username, password)` returns a tenant key or None.
+
+    `default_version` is the version announced when a request names none (errors, About).
+    """
     bp = Blueprint(name, __name__)
 
     def run(handler: Callable[[Session, XapiRequest], Response], *, auth: bool = True) -> Response:
-        version = XAPI_VERSION_1
+        version = default_version
         try:
             xreq = from_flask(request)
+            xreq.version = default_version
             if auth:
                 authenticate(xreq, auth_lookup)
             negotiate_version(xreq, required=auth)

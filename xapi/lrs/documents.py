@@ -56,7 +56,9 @@ class Preconditions:
     if_match: str | None = None
     if_none_match: str | None = None
     required: bool = False
-    missing_status_428: bool = False
+    # Status for creating a document without either header: 400 (1.0.3 profiles),
+    # 428 (2.0 profiles) or None (allowed).
+    missing_on_new: int | None = None
 
 
 def etag_of(content: bytes) -> str:
@@ -69,7 +71,7 @@ def _tags(header: str) -> set[str]:
 
 
 def check_preconditions(current: LrsDocument | None, pre: Preconditions) -> None:
-    """Apply RFC 7232 If-Match / If-None-Match; 409 (or 428) when a required header is missing."""
+    """Apply RFC 7232 If-Match / If-None-Match; 409 when a required header is missing."""
     if pre.if_match is not None:
         tags = _tags(pre.if_match)
         if current is None or ("*" not in tags and current.etag not in tags):
@@ -78,13 +80,15 @@ def check_preconditions(current: LrsDocument | None, pre: Preconditions) -> None
         tags = _tags(pre.if_none_match)
         if current is not None and ("*" in tags or current.etag in tags):
             raise PreconditionFailed("If-None-Match: the document already exists")
-    if pre.required and pre.if_match is None and pre.if_none_match is None:
-        if pre.missing_status_428:
-            raise PreconditionRequired("send If-Match or If-None-Match to change this document")
-        if current is not None:
-            raise Conflict(
-                "the document exists: send If-Match with its ETag (or If-None-Match: *) to write"
-            )
+    if not pre.required or pre.if_match is not None or pre.if_none_match is not None:
+        return
+    if current is not None:
+        raise Conflict(
+            "the document exists: send If-Match with its ETag (or If-None-Match: *) to write"
+        )
+    if pre.missing_on_new == PreconditionRequired.status:
+        raise PreconditionRequired("send If-None-Match: * to create this document")
+    if pre.missing_on_new is not None:
         raise BadRequest("send If-None-Match: * to create this document, or If-Match to replace it")
 
 

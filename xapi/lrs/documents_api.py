@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from xapi.lrs import documents as docs
 from xapi.lrs import formats
 from xapi.lrs.agents import actor_key, parse_agent_param, person
-from xapi.lrs.exceptions import BadRequest, NotFound
+from xapi.lrs.exceptions import BadRequest, NotFound, PreconditionRequired
 from xapi.lrs.http import XapiRequest, json_response
 from xapi.lrs.models import LrsActivity
 from xapi.vocabulary import XAPI_VERSION_2
@@ -41,11 +41,16 @@ def _key(xreq: XapiRequest, kind: docs.DocumentKind) -> docs.DocumentKey:
 
 def _preconditions(xreq: XapiRequest, kind: docs.DocumentKind) -> docs.Preconditions:
     profile = kind is not docs.DocumentKind.STATE
+    v2 = xreq.version == XAPI_VERSION_2
+    missing_on_new = None
+    if profile:
+        missing_on_new = PreconditionRequired.status if v2 else BadRequest.status
     return docs.Preconditions(
         if_match=xreq.headers.get("if-match"),
         if_none_match=xreq.headers.get("if-none-match"),
-        required=profile and xreq.method == "PUT",
-        missing_status_428=xreq.version == XAPI_VERSION_2,
+        # 1.0.3 asks this of the profile resources; 2.0 of the State resource too.
+        required=xreq.method == "PUT" and (profile or v2),
+        missing_on_new=missing_on_new,
     )
 
 

@@ -42,6 +42,7 @@ class XapiRequest:
     tenant: str = ""
     username: str = ""
     version: str = XAPI_VERSION_1
+    alternate: bool = False
 
     @property
     def content_type(self) -> str:
@@ -93,7 +94,7 @@ def from_flask(request: Request) -> XapiRequest:
         if name.lower() in _ALT_HEADERS:
             headers[name.lower()] = form.pop(name)[0]
     headers.pop("content-length", None)
-    return XapiRequest(method, form, headers, content)
+    return XapiRequest(method, form, headers, content, alternate=True)
 
 
 def authenticate(xreq: XapiRequest, auth_lookup: AuthLookup) -> None:
@@ -124,6 +125,8 @@ def negotiate_version(xreq: XapiRequest, *, required: bool = True) -> None:
     if match is None:
         raise BadRequest(f"xAPI version {value!r} is not supported (use 1.0.3 or 2.0.0)")
     xreq.version = XAPI_VERSION_2 if match.group(1) == "2.0" else XAPI_VERSION_1
+    if xreq.alternate and xreq.version == XAPI_VERSION_2:
+        raise BadRequest("xAPI 2.0 has no alternate request syntax; send a normal request")
 
 
 def error_response(error: LrsRequestError, version: str) -> Response:
@@ -161,8 +164,3 @@ def parse_bool(value: str | None, name: str) -> bool:
     if value.lower() not in {"true", "false"}:
         raise BadRequest(f"{name} must be true or false")
     return value.lower() == "true"
-
-
-def dict_of_headers(response: Response) -> dict[str, Any]:
-    """Response headers as a dict (tests and logging)."""
-    return dict(response.headers.items())

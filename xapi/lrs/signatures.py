@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 import jwt
@@ -14,6 +16,7 @@ from xapi.lrs.exceptions import BadRequest
 
 SIGNATURE_USAGE = "http://adlnet.gov/expapi/attachments/signature"
 ALGORITHMS = ("RS256", "RS384", "RS512")
+_SECONDS = re.compile(r"(\d+(?:\.\d+)?)S$")
 _IGNORED = {"attachments", "authority", "stored", "version", "id"}
 
 
@@ -25,7 +28,20 @@ def _b64json(segment: str) -> Any:
 
 
 def _significant(statement: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in statement.items() if key not in _IGNORED}
+    significant = {key: value for key, value in statement.items() if key not in _IGNORED}
+    result = significant.get("result")
+    if isinstance(result, dict) and isinstance(result.get("duration"), str):
+        # Durations compare at 0.01 s precision (xAPI 2.0, 4.2.7).
+        significant["result"] = dict(result, duration=_hundredths(result["duration"]))
+    return significant
+
+
+def _hundredths(duration: str) -> str:
+    match = _SECONDS.search(duration)
+    if match is None:
+        return duration
+    seconds = Decimal(match.group(1)).quantize(Decimal("0.01"), rounding=ROUND_DOWN).normalize()
+    return duration[: match.start(1)] + format(seconds, "f") + "S"
 
 
 def _verify_x5c(token: str, header: dict[str, Any]) -> None:

@@ -127,7 +127,7 @@ def _single(session: Session, xreq: XapiRequest) -> Response:
     if payload is None:
         raise NotFound(f"no statement {raw_id}")
     statement = _shape(session, xreq, [json.loads(payload)], fmt)[0]
-    return _respond(session, xreq, statement, [statement])
+    return _last_modified(_respond(session, xreq, statement, [statement]), [statement])
 
 
 def _format(xreq: XapiRequest) -> str:
@@ -145,8 +145,19 @@ def _many(session: Session, xreq: XapiRequest, more_path: str) -> Response:
     more = f"{more_path}?more={next_query.cursor()}" if next_query else ""
     result = {"statements": statements, "more": more}
     if query.attachments:
-        return _respond(session, xreq, result, statements, force_multipart=True)
-    return json_response(result)
+        response = _respond(session, xreq, result, statements, force_multipart=True)
+    else:
+        response = json_response(result)
+    return _last_modified(response, statements)
+
+
+def _last_modified(response: Response, statements: list[dict[str, Any]]) -> Response:
+    """Last-Modified: the latest `stored` among the statements returned (xAPI 2.0)."""
+    stored = [s["stored"] for s in statements if "stored" in s]
+    if stored:
+        latest = max(formats.parse_timestamp(value, "stored") for value in stored)
+        response.last_modified = latest
+    return response
 
 
 def _parse_query(xreq: XapiRequest) -> StatementQuery:
