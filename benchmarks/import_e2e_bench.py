@@ -6,7 +6,7 @@ in one PostgreSQL transaction, with progress commits. The baseline, measured in 
 the pure ``import_course`` (no database). A re-import of the same file (everything unchanged)
 is timed too. Prints medians and writes the ``## import-e2e`` section of benchmarks/RESULTS.md.
 
-Run: ``.venv/bin/python benchmarks/import_e2e_bench.py [--runs N]`` (PostgreSQL on
+Run: ``.venv/bin/python -m benchmarks.import_e2e_bench [--runs N]`` (PostgreSQL on
 127.0.0.1:5432, or set MICROREVIEW_BENCH_PG to an admin URL; a throwaway database is used).
 """
 
@@ -82,29 +82,37 @@ def service_import(db: Database, settings: Settings, context_id: int, path: Path
     return row
 
 
-def median_time(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
-    """Median wall time of ``fn()`` over ``runs`` runs, and the last result."""
-    times, result = [], None
+def interleaved(fns: dict[str, Callable[[], Any]], runs: int) -> dict[str, tuple[float, Any]]:
+    """Median wall time and last result of each function, run in turn so load drifts hit all."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    results: dict[str, Any] = {}
     for _ in range(runs):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            results[name] = fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: (statistics.median(times[name]), results[name]) for name in fns}
 
 
 def measure(db: Database, settings: Settings, platform_id: int, path: Path, runs: int) -> str:
     """Baseline, first import and re-import of one fixture, as one result line."""
-    pure_s, _ = median_time(lambda: import_course(path), runs)
-    first_s, row = median_time(
-        lambda: service_import(db, settings, new_course(db, platform_id), path), runs
+    reimport_into = new_course(db, platform_id)
+    service_import(db, settings, reimport_into, path)
+    timed = interleaved(
+        {
+            "pure": lambda: import_course(path),
+            "first": lambda: service_import(db, settings, new_course(db, platform_id), path),
+            "again": lambda: service_import(db, settings, reimport_into, path),
+        },
+        runs,
     )
-    again_s, again = median_time(lambda: service_import(db, settings, row.context_id, path), runs)
+    (pure_s, _), (first_s, row), (again_s, again) = timed["pure"], timed["first"], timed["again"]
     s = row.summary
     unchanged = again.changes["cards"]["unchanged"]
     return (
         f"**{first_s:.2f} s** (target < 10 s) -> {s['units']} units, {s['minutes']:.0f} min, "
-        f"{s['cards']} cards, {s['assets']} figures; pure import (no DB) {pure_s:.2f} s, ratio "
-        f"{first_s / pure_s:.2f}x; re-import of the same file {again_s:.2f} s "
+        f"{s['cards']} cards, {s['assets']} figure(s); pure import (no DB) {pure_s:.2f} s, "
+        f"ratio {first_s / pure_s:.2f}x; re-import of the same file {again_s:.2f} s "
         f"({unchanged} cards unchanged)"
     )
 

@@ -79,6 +79,13 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     settings = _settings(ctx)
     ctx.invoke(init)
     app = create_app(settings)
+    if not settings.redis_url:
+        # One machine, no Redis: run the background jobs (imports, reminders, grades, xAPI
+        # delivery) in this process so `serve` is all a newcomer needs.
+        from lti_tool.jobs import default_jobs
+
+        default_jobs().huey.create_consumer(workers=2, periodic=True).start()
+        click.echo("background jobs: running in this process")
     if settings.demo_enabled:
         click.echo(f"Demo LMS: {settings.base_url.rstrip('/')}/demo/")
     run_simple(host, port, app, threaded=True, use_reloader=False)

@@ -87,13 +87,10 @@ class ImportConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ImportConfig:
-        """Config of an installation (``import_upload_dir``, ``import_max_upload_mb`` if set)."""
-        # Settings has no import fields yet (the lead adds them); until then uploads wait in
-        # the instance folder beside the job queue, and the limit is Flask's request limit.
+        """Config of an installation (``import_upload_dir``, ``import_max_upload_mb``)."""
         instance = Path(settings.huey_sqlite_path).parent
-        upload_dir = getattr(settings, "import_upload_dir", "") or instance / "uploads"
-        max_mb = getattr(settings, "import_max_upload_mb", 0) or DEFAULT_MAX_UPLOAD_BYTES // MiB
-        return cls(Path(upload_dir), int(max_mb) * MiB)
+        upload_dir = settings.import_upload_dir or instance / "uploads"
+        return cls(Path(upload_dir), settings.import_max_upload_mb * MiB)
 
     def options(self) -> importer.ImportOptions:
         """Ingest options with this installation's upload limit."""

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     http_timeout: float = Field(default=10.0, gt=0)
     log_level: str = "INFO"
     allow_http_platforms: bool = True
+    import_upload_dir: str = ""
+    import_max_upload_mb: int = Field(default=200, ge=1, le=4096)
 
     # --- Review scheduling, reminders and background jobs (issue 4) ---------------------------
     huey_sqlite_path: str = "instance/huey.db"

@@ -144,9 +144,14 @@ def test_bulk_publish_and_critical_units(content_live, lms, tmp_path):
         archive, {"01-lockout.md": topic_page("lockout"), "02-forklift.md": topic_page("forklift")}
     )
     upload(content_live, browser, lt, archive)
-    assert _row(content_live, Card, status=CardStatus.DRAFT) is not None
-    browser.post(content_live.url + "/content/cards/publish-drafts", data={"lt": lt})
-    assert _row(content_live, Card, status=CardStatus.DRAFT) is None
+    drafts_url, params = content_live.url + "/content/cards", {"lt": lt, "status": "draft"}
+    drafts = _page(browser.get(drafts_url, params=params)).select("tr.card-row")
+    with content_live.db.session() as s:
+        assert len(drafts) == len(s.scalars(select(Card.id).where(Card.status == "draft")).all())
+    assert drafts
+    published = browser.post(content_live.url + "/content/cards/publish-drafts", data={"lt": lt})
+    assert len(_page(published).select("tr.card-row")) == len(drafts)
+    assert _page(browser.get(drafts_url, params=params)).select("tr.card-row") == []
     lockout = _row(content_live, Unit, title="Lockout")
     browser.post(content_live.url + "/content/critical", data={"lt": lt, "critical": lockout.id})
     assert _row(content_live, Unit, id=lockout.id).critical is True
