@@ -99,5 +99,7 @@ class Database:
         """Create every table directly (tests; production uses Alembic via `microreview init`)."""
         import lti_tool.demo.models
         import lti_tool.models  # noqa: F401
+        from xapi.db import create_xapi_tables
 
         Base.metadata.create_all(self.engine)
+        create_xapi_tables(self.engine)

@@ -331,3 +331,42 @@ def response_pattern(card: Card, grade: Grade) -> str:
     if "blanks" in response:
         return SEP.join(response["blanks"].values())
     return str(response.get("text", ""))
+
+
+def launched(
+    session: Session,
+    base_url: str,
+    platform: Platform,
+    deployment: Deployment,
+    context_id: int,
+    user_id: int,
+    body: dict[str, Any],
+    now: datetime,
+) -> uuid.UUID:
+    """Enqueue the 'launched' statement of a launch, from what the launch already holds."""
+    from lti_tool.lti import claims
+
+    context = body.get(claims.CONTEXT) or {}
+    link = body.get(claims.RESOURCE_LINK) or {}
+    lti = xev.LtiContext(
+        deployment_id=deployment.deployment_id,
+        context_id=context.get("id"),
+        resource_link_id=link.get("id"),
+        roles=tuple(str(r) for r in body.get(claims.ROLES) or ()),
+        platform=platform.product or platform.name or None,
+    )
+    registration = uuid.uuid5(uuid.NAMESPACE_URL, f"{base_url}/registration/{context_id}/{user_id}")
+    title = context.get("title") or context.get("id") or link.get("title") or "Course"
+    scope = EventScope(
+        base_url=base_url,
+        platform_id=platform.id,
+        actor=xev.Actor(issuer=platform.issuer, sub=str(body["sub"])),
+        placement=xev.Placement(
+            course=xev.ActivityRef(id=str(context_id), title=str(title)),
+            registration=registration,
+            lti=lti,
+        ),
+        context_id=context_id,
+    )
+    event = xev.Launched(actor=scope.actor, placement=scope.placement, occurred_at=now)
+    return _emit(session, scope, event, now)

@@ -13,6 +13,7 @@ from lti_tool import log_redaction
 from lti_tool.db import Database
 from lti_tool.lti.launch_token import LaunchTokens
 from lti_tool.lti.login import StateSigner
+from lti_tool.secret_box import SecretBox
 from lti_tool.settings import Settings
 
 USER_AGENT = "Microreview/0.1 (LTI 1.3 tool)"
@@ -26,6 +27,7 @@ class Runtime:
     db: Database
     tokens: LaunchTokens
     states: StateSigner
+    box: SecretBox
     http: requests.Session
 
 
@@ -45,6 +47,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         db=Database(settings.database_url),
         tokens=LaunchTokens(settings.secret_key, settings.launch_token_ttl),
         states=StateSigner(settings.secret_key, settings.login_state_ttl),
+        box=SecretBox(settings.secret_key),
         http=make_http_session(),
     )
 

@@ -15,6 +15,7 @@ from werkzeug.serving import make_server
 from lti_tool import create_app
 from lti_tool.db import Base, Database
 from lti_tool.settings import Settings
+from xapi.db import xapi_metadata
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = REPO_ROOT.parent / "shared" / "fixtures" / "courses"
@@ -55,7 +56,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield url
     engine = create_engine(url)
     with engine.begin() as conn:
-        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        tables = [*Base.metadata.sorted_tables, *xapi_metadata().sorted_tables]
+        names = ", ".join(f'"{t.name}"' for t in tables)
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     engine.dispose()
 

@@ -29,5 +29,6 @@ def target_metadata() -> list[MetaData]:
     import lti_tool.demo.models  # the demo LMS keeps its tables in the same database
     import lti_tool.models  # noqa: F401
     from lti_tool.db import Base
+    from xapi.db import xapi_metadata
 
-    return [Base.metadata]
+    return [Base.metadata, xapi_metadata()]

@@ -4,6 +4,7 @@ from lti_tool.models.content import Asset, Card, CardStatus, CourseImport, Unit
 from lti_tool.models.course import Context, Membership, Placement, User
 from lti_tool.models.grades import ScoreSubmission
 from lti_tool.models.keys import ToolKey
+from lti_tool.models.lrs import LrsConnection
 from lti_tool.models.platform import Deployment, DeploymentStatus, Platform
 from lti_tool.models.review import (
     CardState,
@@ -26,6 +27,7 @@ __all__ = [
     "Deployment",
     "DeploymentStatus",
     "JwksCacheEntry",
+    "LrsConnection",
     "Membership",
     "Placement",
     "Platform",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
 
+from lti_tool import learning_events
 from lti_tool.db import utcnow
 from lti_tool.exceptions import CookiesBlockedError, PendingDeploymentError
 from lti_tool.lti import canvas, deep_linking, registration
@@ -85,6 +86,10 @@ def launch() -> Response:
     message.consume()
     assert message.deployment is not None
     identity = provision(session, message.platform, message.deployment, message.body)
+    if identity.user_id is not None:  # anonymous launches leave no learning record
+        learning_events.launched(session, rt.settings.base_url, message.platform,
+                                 message.deployment, identity.context_id, identity.user_id,
+                                 message.body, utcnow())
     session.commit()
     response = make_response(redirect(_landing(identity, rt.tokens.issue(identity)), code=303))
     response.delete_cookie(message.login.cookie_name, path="/lti/")
