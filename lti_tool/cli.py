@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -85,7 +86,10 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
         from lti_tool.jobs import default_jobs
 
         default_jobs().huey.create_consumer(workers=2, periodic=True).start()
-        click.echo("background jobs: running in this process")
+        from lti_tool.cli_xapi import start_forwarder
+
+        start_forwarder(Database(settings.database_url), settings, threading.Event())
+        click.echo("background jobs and xAPI delivery: running in this process")
     if settings.demo_enabled:
         click.echo(f"Demo LMS: {settings.base_url.rstrip('/')}/demo/")
     run_simple(host, port, app, threaded=True, use_reloader=False)
@@ -284,3 +288,12 @@ def course_import(
         for part in ("units", "cards")
     }
     click.echo(json.dumps({"import_id": row.id, **row.summary, "changes": counts}, indent=2))
+
+
+def _register_subcommands() -> None:
+    from lti_tool.cli_xapi import xapi
+
+    main.add_command(xapi)
+
+
+_register_subcommands()

@@ -1,4 +1,4 @@
-"""Background jobs (Huey): reminders sweep, grade sync, FSRS fitting.
+"""Background jobs (Huey): xAPI delivery, reminders sweep, grade sync, FSRS fitting, imports.
 
 Storage is SQLite in the instance directory by default and Redis when `redis_url` is set, so
 several consumers on several machines share one queue. Run a consumer with
@@ -18,12 +18,16 @@ from typing import Any
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
 from lti_tool.db import Database, utcnow
+from lti_tool.lrs_connections import ClientPool
 from lti_tool.lti.ags import send_pending_scores
+from lti_tool.lti.launch import purge_expired
 from lti_tool.runtime import make_http_session
 from lti_tool.scheduling import digest, fitting, reminders
 from lti_tool.scheduling.links import LinkSigner
 from lti_tool.scheduling.mailer import Mailer, SmtpConfig
+from lti_tool.secret_box import SecretBox
 from lti_tool.settings import Settings, load_settings
+from xapi.outbox import Forwarder, ForwardReport
 
 log = logging.getLogger(__name__)
 GRADE_BATCH = 100
@@ -73,6 +77,16 @@ def run_grade_sync(db: Database, settings: Settings, now: datetime) -> tuple[int
         sent, failed = sent + batch_sent, failed + batch_failed
         if batch_sent + batch_failed < GRADE_BATCH:
             return sent, failed
+
+
+def run_xapi_forwarding(db: Database, settings: Settings) -> ForwardReport:
+    """Deliver every due outbox statement to its platform's LRS (retries back off)."""
+    pool = ClientPool(db.sessions, SecretBox(settings.secret_key), settings.base_url,
+                      settings.http_timeout)
+    try:
+        return Forwarder(db.sessions, pool, batch_size=settings.xapi_batch_size).drain()
+    finally:
+        pool.close()
 
 
 def run_fitting(
@@ -134,7 +148,18 @@ def create_jobs(settings: Settings, immediate: bool = False) -> Jobs:
 
         return str(run_import(jobs.db, settings, import_id).status)
 
+    @h.periodic_task(crontab(minute="*"), name="xapi_flush")
+    def xapi_flush() -> int:
+        return run_xapi_forwarding(jobs.db, settings).handled
+
+    @h.periodic_task(crontab(minute="7"), name="purge_protocol_state")
+    def purge_protocol_state() -> int:
+        with jobs.db.session() as session:
+            return purge_expired(session, utcnow())
+
     jobs.tasks.update(
+        xapi_flush=xapi_flush,
+        purge_protocol_state=purge_protocol_state,
         reminders_sweep=reminders_sweep,
         grade_sync=grade_sync,
         fit_course=fit_course,

@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     allow_http_platforms: bool = True
     import_upload_dir: str = ""
     import_max_upload_mb: int = Field(default=200, ge=1, le=4096)
+    xapi_batch_size: int = Field(default=200, ge=1, le=5000)
 
     # --- Review scheduling, reminders and background jobs (issue 4) ---------------------------
     huey_sqlite_path: str = "instance/huey.db"

@@ -1,0 +1,205 @@
+"""`microreview xapi ...`: statement delivery, LRS connections and compliance reports."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+
+import click
+
+from lti_tool.db import Database
+from lti_tool.settings import Settings, load_settings
+
+
+def _settings(ctx: click.Context) -> Settings:
+    if ctx.obj is None:
+        ctx.obj = load_settings()
+    return ctx.obj  # type: ignore[no-any-return]
+
+
+@click.group()
+def xapi() -> None:
+    """Learning records: delivery to each platform's LRS, LRS settings, reports."""
+
+
+@xapi.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Queue depth, oldest pending, dead letters and last error per LRS."""
+    from xapi.outbox import queue_stats
+
+    db = Database(_settings(ctx).database_url)
+    with db.session() as session:
+        stats = queue_stats(session)
+    db.engine.dispose()
+    rows = [{"lrs": s.lrs_key, "pending": s.pending, "dead": s.dead,
+             "oldest_pending": s.oldest_pending.isoformat() if s.oldest_pending else None,
+             "last_error": s.last_error} for s in stats]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+    elif not any(row["pending"] or row["dead"] for row in rows):
+        click.echo("outbox empty: every statement has been delivered")
+        return
+    for row in rows if not as_json else []:
+        click.echo(f"{row['lrs']}: {row['pending']} pending (oldest {row['oldest_pending'] or '-'}), "
+                   f"{row['dead']} dead" + (f"; last error: {row['last_error']}"
+                                           if row["last_error"] else ""))
+
+
+@xapi.command("retry")
+@click.option("--dead", is_flag=True, help="Also send dead-lettered statements again.")
+@click.pass_context
+def retry_cmd(ctx: click.Context, dead: bool) -> None:
+    """Make waiting statements due now (and dead letters pending again with --dead)."""
+    from xapi.outbox import retry
+
+    db = Database(_settings(ctx).database_url)
+    with db.session() as session:
+        count = retry(session, dead=dead)
+    db.engine.dispose()
+    click.echo(f"{count} statement(s) queued for delivery")
+
+
+@xapi.command("forward")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.pass_context
+def forward(ctx: click.Context, once: bool) -> None:
+    """Deliver outbox statements to their LRS (continuously unless --once)."""
+    from lti_tool.jobs import run_xapi_forwarding
+
+    settings = _settings(ctx)
+    db = Database(settings.database_url)
+    try:
+        if once:
+            report = run_xapi_forwarding(db, settings)
+            click.echo(f"{report.handled} statement(s) handled")
+            return
+        start_forwarder(db, settings, threading.Event()).join()
+    finally:
+        db.engine.dispose()
+
+
+def start_forwarder(db: Database, settings: Settings, stop: threading.Event) -> threading.Thread:
+    """Run a forwarder in a daemon thread until stop is set."""
+    from lti_tool.lrs_connections import ClientPool
+    from lti_tool.secret_box import SecretBox
+    from xapi.outbox import Forwarder
+
+    pool = ClientPool(db.sessions, SecretBox(settings.secret_key), settings.base_url,
+                      settings.http_timeout)
+    forwarder = Forwarder(db.sessions, pool, batch_size=settings.xapi_batch_size)
+    thread = threading.Thread(target=forwarder.run, args=(stop,), kwargs={"idle_seconds": 2.0},
+                              name="xapi-forwarder", daemon=True)
+    thread.start()
+    return thread
+
+
+@xapi.group("lrs")
+def lrs() -> None:
+    """Where a platform's statements go (the embedded LRS unless set)."""
+
+
+def _platform_options(fn):  # type: ignore[no-untyped-def]
+    fn = click.option("--client-id", required=True, help="The platform's client id.")(fn)
+    return click.option("--issuer", required=True, help="The platform's issuer.")(fn)
+
+
+@lrs.command("set")
+@_platform_options
+@click.option("--endpoint", required=True, help="The LRS's xAPI endpoint URL.")
+@click.option("--auth", type=click.Choice(["basic", "oauth2"]), default="basic",
+              show_default=True, help="How to authenticate.")
+@click.option("--username", required=True, help="Basic key, or OAuth2 client id.")
+@click.option("--secret", required=True, envvar="MICROREVIEW_LRS_SECRET",
+              help="Basic secret or OAuth2 client secret (or MICROREVIEW_LRS_SECRET).")
+@click.option("--token-url", default="", help="OAuth2 token endpoint (with --auth oauth2).")
+@click.option("--version", "version", type=click.Choice(["1.0.3", "2.0.0"]), default="1.0.3",
+              show_default=True, help="xAPI version to send.")
+@click.pass_context
+def lrs_set(ctx: click.Context, issuer: str, client_id: str, endpoint: str, auth: str,
+            username: str, secret: str, token_url: str, version: str) -> None:
+    """Send a platform's statements to an external LRS (credentials are stored encrypted)."""
+    from lti_tool.lrs_connections import set_external
+    from lti_tool.platforms import find_platform
+    from lti_tool.secret_box import SecretBox
+
+    settings = _settings(ctx)
+    db = Database(settings.database_url)
+    with db.session() as session:
+        platform = find_platform(session, issuer, client_id)
+        set_external(session, platform, SecretBox(settings.secret_key), endpoint=endpoint,
+                     auth=auth, username=username, secret=secret, token_url=token_url,
+                     version=version)
+    db.engine.dispose()
+    click.echo(f"statements of {issuer} ({client_id}) now go to {endpoint}")
+
+
+@lrs.command("embedded")
+@_platform_options
+@click.pass_context
+def lrs_embedded(ctx: click.Context, issuer: str, client_id: str) -> None:
+    """Send a platform's statements to the embedded LRS again."""
+    from lti_tool.lrs_connections import set_embedded
+    from lti_tool.platforms import find_platform
+    from lti_tool.secret_box import SecretBox
+
+    settings = _settings(ctx)
+    db = Database(settings.database_url)
+    with db.session() as session:
+        set_embedded(session, find_platform(session, issuer, client_id),
+                     SecretBox(settings.secret_key))
+    db.engine.dispose()
+    click.echo("statements now go to the embedded LRS (new credentials: see `xapi lrs show`)")
+
+
+@lrs.command("show")
+@_platform_options
+@click.option("--reveal", is_flag=True, help="Also print the secret (for a compliance team).")
+@click.pass_context
+def lrs_show(ctx: click.Context, issuer: str, client_id: str, reveal: bool) -> None:
+    """Print a platform's LRS endpoint and credentials."""
+    from lti_tool.lrs_connections import connection, lrs_config
+    from lti_tool.platforms import find_platform
+    from lti_tool.secret_box import SecretBox
+    from xapi.client import BasicCredentials
+
+    settings = _settings(ctx)
+    box = SecretBox(settings.secret_key)
+    db = Database(settings.database_url)
+    with db.session() as session:
+        row = connection(session, find_platform(session, issuer, client_id).id, box)
+        config = lrs_config(row, settings.base_url, box, settings.http_timeout)
+        mode = row.mode
+    db.engine.dispose()
+    creds = config.credentials
+    click.echo(f"mode: {mode}\nendpoint: {config.endpoint}\nversion: {config.version}")
+    if isinstance(creds, BasicCredentials):
+        click.echo(f"username: {creds.username}")
+        click.echo(f"password: {creds.password if reveal else '(hidden; add --reveal)'}")
+
+
+@lrs.command("test")
+@_platform_options
+@click.pass_context
+def lrs_test(ctx: click.Context, issuer: str, client_id: str) -> None:
+    """Check a platform's LRS: About, write a test statement, read it back."""
+    from lti_tool.lrs_connections import connection, lrs_config, test_connection
+    from lti_tool.platforms import find_platform
+    from lti_tool.secret_box import SecretBox
+    from xapi.exceptions import LrsError
+
+    settings = _settings(ctx)
+    box = SecretBox(settings.secret_key)
+    db = Database(settings.database_url)
+    with db.session() as session:
+        row = connection(session, find_platform(session, issuer, client_id).id, box)
+        config = lrs_config(row, settings.base_url, box, settings.http_timeout)
+    db.engine.dispose()
+    try:
+        for step in test_connection(config):
+            click.echo(f"ok  {step}")
+    except LrsError as exc:
+        click.echo(f"FAILED: {exc}", err=True)
+        sys.exit(1)
