@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import lti_tool.db
+import xapi.db
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 03:33:44.341496
+Create Date: 2026-11-26 04:19:49.122997
 """
 
 from collections.abc import Sequence
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import lti_tool.db
+import xapi.db
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -47,24 +48,6 @@ def upgrade() -> None:
         sa.Column("expires_at", lti_tool.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("url", name=op.f("pk_jwks_cache")),
     )
-    op.create_table(
-        "login_states",
-        sa.Column("state", sa.String(length=64), nullable=False),
-        sa.Column("nonce", sa.String(length=64), nullable=False),
-        sa.Column("issuer", sa.String(length=500), nullable=False),
-        sa.Column("client_id", sa.String(length=255), nullable=False),
-        sa.Column("target_link_uri", sa.String(length=1000), nullable=False),
-        sa.Column("storage_target", sa.String(length=100), nullable=True),
-        sa.Column("storage_secret", sa.String(length=64), nullable=True),
-        sa.Column("login_query", sa.Text(), nullable=False),
-        sa.Column("expires_at", lti_tool.db.UTCDateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("state", name=op.f("pk_login_states")),
-    )
-    with op.batch_alter_table("login_states", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_login_states_expires_at"), ["expires_at"], unique=False
-        )
-
     op.create_table(
         "platforms",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -164,6 +147,25 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "lrs_connections",
+        sa.Column("platform_id", sa.Integer(), nullable=False),
+        sa.Column("mode", sa.String(length=20), nullable=False),
+        sa.Column("endpoint", sa.String(length=1000), nullable=False),
+        sa.Column("auth", sa.String(length=20), nullable=False),
+        sa.Column("username", sa.String(length=255), nullable=False),
+        sa.Column("secret_sealed", sa.Text(), nullable=False),
+        sa.Column("token_url", sa.String(length=1000), nullable=False),
+        sa.Column("version", sa.String(length=10), nullable=False),
+        sa.Column("updated_at", lti_tool.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["platform_id"],
+            ["platforms.id"],
+            name=op.f("fk_lrs_connections_platform_id_platforms"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("platform_id", name=op.f("pk_lrs_connections")),
+    )
+    op.create_table(
         "service_tokens",
         sa.Column("platform_id", sa.Integer(), nullable=False),
         sa.Column("scopes", sa.String(length=1000), nullable=False),
@@ -221,6 +223,111 @@ def upgrade() -> None:
         sa.UniqueConstraint("platform_id", "context_id", name=op.f("uq_contexts_platform_id")),
     )
     op.create_table(
+        "reminder_preferences",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("email", sa.String(length=320), nullable=False),
+        sa.Column("time_zone", sa.String(length=64), nullable=False),
+        sa.Column("local_hour", sa.Integer(), nullable=True),
+        sa.Column("unsubscribed", sa.Boolean(), nullable=False),
+        sa.Column("unsubscribed_at", lti_tool.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("feed_secret", sa.String(length=64), nullable=False),
+        sa.Column("link_generation", sa.Integer(), nullable=False),
+        sa.Column("updated_at", lti_tool.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_reminder_preferences_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_reminder_preferences")),
+        sa.UniqueConstraint("feed_secret", name=op.f("uq_reminder_preferences_feed_secret")),
+    )
+    op.create_table(
+        "reminder_sends",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=120), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("created_at", lti_tool.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", lti_tool.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("error", sa.String(length=500), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_reminder_sends_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reminder_sends")),
+        sa.UniqueConstraint("key", name=op.f("uq_reminder_sends_key")),
+    )
+    with op.batch_alter_table("reminder_sends", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_reminder_sends_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "assets",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("context_id", sa.Integer(), nullable=False),
+        sa.Column("path", sa.String(length=1000), nullable=False),
+        sa.Column("content_type", sa.String(length=200), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["context_id"],
+            ["contexts.id"],
+            name=op.f("fk_assets_context_id_contexts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_assets")),
+        sa.UniqueConstraint("context_id", "path", name=op.f("uq_assets_context_id")),
+    )
+    op.create_table(
+        "course_imports",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("context_id", sa.Integer(), nullable=False),
+        sa.Column("filename", sa.String(length=500), nullable=False),
+        sa.Column("stored_path", sa.String(length=1000), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("progress", sa.Integer(), nullable=False),
+        sa.Column("message", sa.Text(), nullable=False),
+        sa.Column("summary", sa.JSON(), nullable=False),
+        sa.Column("changes", sa.JSON(), nullable=False),
+        sa.Column("created_at", lti_tool.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", lti_tool.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["context_id"],
+            ["contexts.id"],
+            name=op.f("fk_course_imports_context_id_contexts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_course_imports")),
+    )
+    with op.batch_alter_table("course_imports", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_course_imports_context_id"), ["context_id"], unique=False
+        )
+
+    op.create_table(
+        "course_schedules",
+        sa.Column("context_id", sa.Integer(), nullable=False),
+        sa.Column("desired_retention", sa.Double(), nullable=False),
+        sa.Column("critical_retention", sa.Double(), nullable=False),
+        sa.Column("maximum_interval", sa.Integer(), nullable=False),
+        sa.Column("session_minutes", sa.Integer(), nullable=False),
+        sa.Column("new_per_day", sa.Integer(), nullable=False),
+        sa.Column("course_url", sa.String(length=1000), nullable=False),
+        sa.Column("parameters", sa.JSON(), nullable=True),
+        sa.Column("parameters_fitted_at", lti_tool.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("parameters_reviews", sa.Integer(), nullable=False),
+        sa.Column("updated_at", lti_tool.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["context_id"],
+            ["contexts.id"],
+            name=op.f("fk_course_schedules_context_id_contexts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("context_id", name=op.f("pk_course_schedules")),
+    )
+    op.create_table(
         "memberships",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("context_id", sa.Integer(), nullable=False),
@@ -263,6 +370,117 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "units",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("context_id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("module_index", sa.Integer(), nullable=False),
+        sa.Column("module_title", sa.String(length=500), nullable=False),
+        sa.Column("title", sa.String(length=500), nullable=False),
+        sa.Column("body_html", sa.Text(), nullable=False),
+        sa.Column("words", sa.Integer(), nullable=False),
+        sa.Column("minutes", sa.Double(), nullable=False),
+        sa.Column("key_terms", sa.JSON(), nullable=False),
+        sa.Column("critical", sa.Boolean(), nullable=False),
+        sa.Column("retired", sa.Boolean(), nullable=False),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column("provenance", sa.JSON(), nullable=False),
+        sa.Column("created_at", lti_tool.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", lti_tool.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["context_id"],
+            ["contexts.id"],
+            name=op.f("fk_units_context_id_contexts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_units")),
+        sa.UniqueConstraint("context_id", "key", name=op.f("uq_units_context_id")),
+    )
+    with op.batch_alter_table("units", schema=None) as batch_op:
+        batch_op.create_index("ix_units_context_position", ["context_id", "position"], unique=False)
+
+    op.create_table(
+        "cards",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("context_id", sa.Integer(), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=True),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("kind", sa.String(length=30), nullable=False),
+        sa.Column("origin", sa.String(length=20), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "DRAFT", "PUBLISHED", "RETIRED", name="cardstatus", native_enum=False, length=20
+            ),
+            nullable=False,
+        ),
+        sa.Column("title", sa.String(length=500), nullable=False),
+        sa.Column("prompt_html", sa.Text(), nullable=False),
+        sa.Column("prompt_text", sa.Text(), nullable=False),
+        sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("feedback_html", sa.Text(), nullable=False),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column("provenance", sa.JSON(), nullable=False),
+        sa.Column("created_at", lti_tool.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", lti_tool.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["context_id"],
+            ["contexts.id"],
+            name=op.f("fk_cards_context_id_contexts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["unit_id"], ["units.id"], name=op.f("fk_cards_unit_id_units"), ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cards")),
+        sa.UniqueConstraint("context_id", "key", name=op.f("uq_cards_context_id")),
+    )
+    with op.batch_alter_table("cards", schema=None) as batch_op:
+        batch_op.create_index("ix_cards_context_status", ["context_id", "status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_cards_unit_id"), ["unit_id"], unique=False)
+
+    op.create_table(
+        "review_sessions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("public_id", sa.Uuid(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("context_id", sa.Integer(), nullable=False),
+        sa.Column("placement_id", sa.Integer(), nullable=True),
+        sa.Column("plan", sa.JSON(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("extra", sa.Boolean(), nullable=False),
+        sa.Column("event_scope", sa.JSON(), nullable=False),
+        sa.Column("local_day", sa.Date(), nullable=False),
+        sa.Column("started_at", lti_tool.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", lti_tool.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["context_id"],
+            ["contexts.id"],
+            name=op.f("fk_review_sessions_context_id_contexts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["placement_id"],
+            ["placements.id"],
+            name=op.f("fk_review_sessions_placement_id_placements"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_review_sessions_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_review_sessions")),
+        sa.UniqueConstraint("public_id", name=op.f("uq_review_sessions_public_id")),
+    )
+    with op.batch_alter_table("review_sessions", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_review_sessions_user_context", ["user_id", "context_id"], unique=False
+        )
+
+    op.create_table(
         "score_submissions",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("placement_id", sa.Integer(), nullable=False),
@@ -294,21 +512,338 @@ def upgrade() -> None:
     with op.batch_alter_table("score_submissions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_score_submissions_status"), ["status"], unique=False)
 
+    op.create_table(
+        "card_states",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("card_id", sa.Integer(), nullable=False),
+        sa.Column("context_id", sa.Integer(), nullable=False),
+        sa.Column("state", sa.Integer(), nullable=False),
+        sa.Column("step", sa.Integer(), nullable=True),
+        sa.Column("stability", sa.Double(), nullable=True),
+        sa.Column("difficulty", sa.Double(), nullable=True),
+        sa.Column("due", lti_tool.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_review", lti_tool.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reps", sa.Integer(), nullable=False),
+        sa.Column("lapses", sa.Integer(), nullable=False),
+        sa.Column("created_at", lti_tool.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["card_id"], ["cards.id"], name=op.f("fk_card_states_card_id_cards"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["context_id"],
+            ["contexts.id"],
+            name=op.f("fk_card_states_context_id_contexts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_card_states_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_card_states")),
+        sa.UniqueConstraint("user_id", "card_id", name=op.f("uq_card_states_user_id")),
+    )
+    with op.batch_alter_table("card_states", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_card_states_card_id"), ["card_id"], unique=False)
+        batch_op.create_index("ix_card_states_due", ["due"], unique=False)
+        batch_op.create_index(
+            "ix_card_states_user_context", ["user_id", "context_id"], unique=False
+        )
+
+    op.create_table(
+        "review_logs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("session_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("card_id", sa.Integer(), nullable=False),
+        sa.Column("context_id", sa.Integer(), nullable=False),
+        sa.Column("rating", sa.Integer(), nullable=False),
+        sa.Column("correct", sa.Boolean(), nullable=True),
+        sa.Column("response", sa.JSON(), nullable=False),
+        sa.Column("duration_ms", sa.Integer(), nullable=False),
+        sa.Column("retrievability", sa.Double(), nullable=True),
+        sa.Column("stability", sa.Double(), nullable=True),
+        sa.Column("due_after", lti_tool.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("statement_id", sa.Uuid(), nullable=True),
+        sa.Column("reviewed_at", lti_tool.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["card_id"], ["cards.id"], name=op.f("fk_review_logs_card_id_cards"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["context_id"],
+            ["contexts.id"],
+            name=op.f("fk_review_logs_context_id_contexts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["review_sessions.id"],
+            name=op.f("fk_review_logs_session_id_review_sessions"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_review_logs_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_review_logs")),
+        sa.UniqueConstraint("session_id", "position", name=op.f("uq_review_logs_session_id")),
+    )
+    with op.batch_alter_table("review_logs", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_review_logs_context_time", ["context_id", "reviewed_at"], unique=False
+        )
+        batch_op.create_index("ix_review_logs_user_card", ["user_id", "card_id"], unique=False)
+
+    op.create_table(
+        "xapi_lrs_activity",
+        sa.Column(
+            "pk",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("tenant", sa.String(length=100), nullable=False),
+        sa.Column("iri", sa.Text(), nullable=False),
+        sa.Column("definition", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_xapi_lrs_activity")),
+        sa.UniqueConstraint("tenant", "iri", name=op.f("uq_xapi_lrs_activity_tenant")),
+    )
+    op.create_table(
+        "xapi_lrs_attachment",
+        sa.Column(
+            "pk",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("tenant", sa.String(length=100), nullable=False),
+        sa.Column("sha2", sa.String(length=128), nullable=False),
+        sa.Column("content_type", sa.Text(), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_xapi_lrs_attachment")),
+        sa.UniqueConstraint("tenant", "sha2", name=op.f("uq_xapi_lrs_attachment_tenant")),
+    )
+    op.create_table(
+        "xapi_lrs_document",
+        sa.Column(
+            "pk",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("tenant", sa.String(length=100), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("activity", sa.Text(), nullable=False),
+        sa.Column("agent_key", sa.Text(), nullable=False),
+        sa.Column("registration", sa.String(length=36), nullable=False),
+        sa.Column("doc_id", sa.Text(), nullable=False),
+        sa.Column("content_type", sa.Text(), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.Column("etag", sa.String(length=64), nullable=False),
+        sa.Column("updated", xapi.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_xapi_lrs_document")),
+        sa.UniqueConstraint(
+            "tenant",
+            "kind",
+            "activity",
+            "agent_key",
+            "registration",
+            "doc_id",
+            name=op.f("uq_xapi_lrs_document_tenant"),
+        ),
+    )
+    with op.batch_alter_table("xapi_lrs_document", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_xapi_lrs_document_lookup", ["tenant", "kind", "activity", "agent_key"], unique=False
+        )
+
+    op.create_table(
+        "xapi_lrs_statement",
+        sa.Column(
+            "pk",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("tenant", sa.String(length=100), nullable=False),
+        sa.Column("statement_id", sa.Uuid(), nullable=False),
+        sa.Column("stored", xapi.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("verb", sa.Text(), nullable=False),
+        sa.Column("actor_key", sa.Text(), nullable=False),
+        sa.Column("object_activity", sa.Text(), nullable=True),
+        sa.Column("object_agent_key", sa.Text(), nullable=True),
+        sa.Column("object_ref", sa.Uuid(), nullable=True),
+        sa.Column("registration", sa.Uuid(), nullable=True),
+        sa.Column("voided", sa.Boolean(), nullable=False),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_xapi_lrs_statement")),
+        sa.UniqueConstraint("tenant", "statement_id", name=op.f("uq_xapi_lrs_statement_tenant")),
+    )
+    with op.batch_alter_table("xapi_lrs_statement", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_xapi_lrs_statement_activity", ["tenant", "object_activity", "stored"], unique=False
+        )
+        batch_op.create_index(
+            "ix_xapi_lrs_statement_actor_verb",
+            ["tenant", "actor_key", "verb", "stored"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_xapi_lrs_statement_object_agent",
+            ["tenant", "object_agent_key", "stored"],
+            unique=False,
+            postgresql_where=sa.text("object_agent_key IS NOT NULL"),
+            sqlite_where=sa.text("object_agent_key IS NOT NULL"),
+        )
+        batch_op.create_index(
+            "ix_xapi_lrs_statement_object_ref",
+            ["tenant", "object_ref"],
+            unique=False,
+            postgresql_where=sa.text("object_ref IS NOT NULL"),
+            sqlite_where=sa.text("object_ref IS NOT NULL"),
+        )
+        batch_op.create_index(
+            "ix_xapi_lrs_statement_registration", ["tenant", "registration", "stored"], unique=False
+        )
+        batch_op.create_index("ix_xapi_lrs_statement_stored", ["tenant", "stored"], unique=False)
+        batch_op.create_index(
+            "ix_xapi_lrs_statement_verb", ["tenant", "verb", "stored"], unique=False
+        )
+
+    op.create_table(
+        "xapi_outbox",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("statement_id", sa.Uuid(), nullable=False),
+        sa.Column("lrs_key", sa.String(length=100), nullable=False),
+        sa.Column("version", sa.String(length=10), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("created_at", xapi.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", xapi.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("sent_at", xapi.db.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_xapi_outbox")),
+        sa.UniqueConstraint("lrs_key", "statement_id", name=op.f("uq_xapi_outbox_lrs_key")),
+    )
+    with op.batch_alter_table("xapi_outbox", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_xapi_outbox_due", ["status", "next_attempt_at", "id"], unique=False
+        )
+
+    op.create_table(
+        "xapi_lrs_statement_relation",
+        sa.Column(
+            "statement_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("key", sa.Text(), nullable=False),
+        sa.Column("tenant", sa.String(length=100), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["statement_pk"],
+            ["xapi_lrs_statement.pk"],
+            name=op.f("fk_xapi_lrs_statement_relation_statement_pk_xapi_lrs_statement"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint(
+            "statement_pk", "kind", "key", name=op.f("pk_xapi_lrs_statement_relation")
+        ),
+    )
+    with op.batch_alter_table("xapi_lrs_statement_relation", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_xapi_lrs_statement_relation_key",
+            ["tenant", "kind", "key", "statement_pk"],
+            unique=False,
+        )
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     """Revert this revision."""
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("xapi_lrs_statement_relation", schema=None) as batch_op:
+        batch_op.drop_index("ix_xapi_lrs_statement_relation_key")
+
+    op.drop_table("xapi_lrs_statement_relation")
+    with op.batch_alter_table("xapi_outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_xapi_outbox_due")
+
+    op.drop_table("xapi_outbox")
+    with op.batch_alter_table("xapi_lrs_statement", schema=None) as batch_op:
+        batch_op.drop_index("ix_xapi_lrs_statement_verb")
+        batch_op.drop_index("ix_xapi_lrs_statement_stored")
+        batch_op.drop_index("ix_xapi_lrs_statement_registration")
+        batch_op.drop_index(
+            "ix_xapi_lrs_statement_object_ref",
+            postgresql_where=sa.text("object_ref IS NOT NULL"),
+            sqlite_where=sa.text("object_ref IS NOT NULL"),
+        )
+        batch_op.drop_index(
+            "ix_xapi_lrs_statement_object_agent",
+            postgresql_where=sa.text("object_agent_key IS NOT NULL"),
+            sqlite_where=sa.text("object_agent_key IS NOT NULL"),
+        )
+        batch_op.drop_index("ix_xapi_lrs_statement_actor_verb")
+        batch_op.drop_index("ix_xapi_lrs_statement_activity")
+
+    op.drop_table("xapi_lrs_statement")
+    with op.batch_alter_table("xapi_lrs_document", schema=None) as batch_op:
+        batch_op.drop_index("ix_xapi_lrs_document_lookup")
+
+    op.drop_table("xapi_lrs_document")
+    op.drop_table("xapi_lrs_attachment")
+    op.drop_table("xapi_lrs_activity")
+    with op.batch_alter_table("review_logs", schema=None) as batch_op:
+        batch_op.drop_index("ix_review_logs_user_card")
+        batch_op.drop_index("ix_review_logs_context_time")
+
+    op.drop_table("review_logs")
+    with op.batch_alter_table("card_states", schema=None) as batch_op:
+        batch_op.drop_index("ix_card_states_user_context")
+        batch_op.drop_index("ix_card_states_due")
+        batch_op.drop_index(batch_op.f("ix_card_states_card_id"))
+
+    op.drop_table("card_states")
     with op.batch_alter_table("score_submissions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_score_submissions_status"))
 
     op.drop_table("score_submissions")
+    with op.batch_alter_table("review_sessions", schema=None) as batch_op:
+        batch_op.drop_index("ix_review_sessions_user_context")
+
+    op.drop_table("review_sessions")
+    with op.batch_alter_table("cards", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_cards_unit_id"))
+        batch_op.drop_index("ix_cards_context_status")
+
+    op.drop_table("cards")
+    with op.batch_alter_table("units", schema=None) as batch_op:
+        batch_op.drop_index("ix_units_context_position")
+
+    op.drop_table("units")
     op.drop_table("placements")
     op.drop_table("memberships")
+    op.drop_table("course_schedules")
+    with op.batch_alter_table("course_imports", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_course_imports_context_id"))
+
+    op.drop_table("course_imports")
+    op.drop_table("assets")
+    with op.batch_alter_table("reminder_sends", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_reminder_sends_user_id"))
+
+    op.drop_table("reminder_sends")
+    op.drop_table("reminder_preferences")
     op.drop_table("contexts")
     op.drop_table("users")
     op.drop_table("service_tokens")
+    op.drop_table("lrs_connections")
     op.drop_table("deployments")
     op.drop_table("demo_scores")
     op.drop_table("demo_links")
@@ -321,10 +856,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_platforms_issuer"))
 
     op.drop_table("platforms")
-    with op.batch_alter_table("login_states", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_login_states_expires_at"))
-
-    op.drop_table("login_states")
     op.drop_table("jwks_cache")
     op.drop_table("demo_lineitems")
     op.drop_table("demo_keys")
