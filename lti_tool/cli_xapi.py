@@ -34,18 +34,27 @@ def status(ctx: click.Context, as_json: bool) -> None:
     with db.session() as session:
         stats = queue_stats(session)
     db.engine.dispose()
-    rows = [{"lrs": s.lrs_key, "pending": s.pending, "dead": s.dead,
-             "oldest_pending": s.oldest_pending.isoformat() if s.oldest_pending else None,
-             "last_error": s.last_error} for s in stats]
+    rows = [
+        {
+            "lrs": s.lrs_key,
+            "pending": s.pending,
+            "dead": s.dead,
+            "oldest_pending": s.oldest_pending.isoformat() if s.oldest_pending else None,
+            "last_error": s.last_error,
+        }
+        for s in stats
+    ]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
     elif not any(row["pending"] or row["dead"] for row in rows):
         click.echo("outbox empty: every statement has been delivered")
         return
     for row in rows if not as_json else []:
-        click.echo(f"{row['lrs']}: {row['pending']} pending (oldest {row['oldest_pending'] or '-'}), "
-                   f"{row['dead']} dead" + (f"; last error: {row['last_error']}"
-                                           if row["last_error"] else ""))
+        click.echo(
+            f"{row['lrs']}: {row['pending']} pending (oldest {row['oldest_pending'] or '-'}), "
+            f"{row['dead']} dead"
+            + (f"; last error: {row['last_error']}" if row["last_error"] else "")
+        )
 
 
 @xapi.command("retry")
@@ -87,11 +96,17 @@ def start_forwarder(db: Database, settings: Settings, stop: threading.Event) -> 
     from lti_tool.secret_box import SecretBox
     from xapi.outbox import Forwarder
 
-    pool = ClientPool(db.sessions, SecretBox(settings.secret_key), settings.base_url,
-                      settings.http_timeout)
+    pool = ClientPool(
+        db.sessions, SecretBox(settings.secret_key), settings.base_url, settings.http_timeout
+    )
     forwarder = Forwarder(db.sessions, pool, batch_size=settings.xapi_batch_size)
-    thread = threading.Thread(target=forwarder.run, args=(stop,), kwargs={"idle_seconds": 2.0},
-                              name="xapi-forwarder", daemon=True)
+    thread = threading.Thread(
+        target=forwarder.run,
+        args=(stop,),
+        kwargs={"idle_seconds": 2.0},
+        name="xapi-forwarder",
+        daemon=True,
+    )
     thread.start()
     return thread
 
@@ -109,17 +124,41 @@ def _platform_options(fn):  # type: ignore[no-untyped-def]
 @lrs.command("set")
 @_platform_options
 @click.option("--endpoint", required=True, help="The LRS's xAPI endpoint URL.")
-@click.option("--auth", type=click.Choice(["basic", "oauth2"]), default="basic",
-              show_default=True, help="How to authenticate.")
+@click.option(
+    "--auth",
+    type=click.Choice(["basic", "oauth2"]),
+    default="basic",
+    show_default=True,
+    help="How to authenticate.",
+)
 @click.option("--username", required=True, help="Basic key, or OAuth2 client id.")
-@click.option("--secret", required=True, envvar="MICROREVIEW_LRS_SECRET",
-              help="Basic secret or OAuth2 client secret (or MICROREVIEW_LRS_SECRET).")
+@click.option(
+    "--secret",
+    required=True,
+    envvar="MICROREVIEW_LRS_SECRET",
+    help="Basic secret or OAuth2 client secret (or MICROREVIEW_LRS_SECRET).",
+)
 @click.option("--token-url", default="", help="OAuth2 token endpoint (with --auth oauth2).")
-@click.option("--version", "version", type=click.Choice(["1.0.3", "2.0.0"]), default="1.0.3",
-              show_default=True, help="xAPI version to send.")
+@click.option(
+    "--version",
+    "version",
+    type=click.Choice(["1.0.3", "2.0.0"]),
+    default="1.0.3",
+    show_default=True,
+    help="xAPI version to send.",
+)
 @click.pass_context
-def lrs_set(ctx: click.Context, issuer: str, client_id: str, endpoint: str, auth: str,
-            username: str, secret: str, token_url: str, version: str) -> None:
+def lrs_set(
+    ctx: click.Context,
+    issuer: str,
+    client_id: str,
+    endpoint: str,
+    auth: str,
+    username: str,
+    secret: str,
+    token_url: str,
+    version: str,
+) -> None:
     """Send a platform's statements to an external LRS (credentials are stored encrypted)."""
     from lti_tool.lrs_connections import set_external
     from lti_tool.platforms import find_platform
@@ -129,9 +168,17 @@ def lrs_set(ctx: click.Context, issuer: str, client_id: str, endpoint: str, auth
     db = Database(settings.database_url)
     with db.session() as session:
         platform = find_platform(session, issuer, client_id)
-        set_external(session, platform, SecretBox(settings.secret_key), endpoint=endpoint,
-                     auth=auth, username=username, secret=secret, token_url=token_url,
-                     version=version)
+        set_external(
+            session,
+            platform,
+            SecretBox(settings.secret_key),
+            endpoint=endpoint,
+            auth=auth,
+            username=username,
+            secret=secret,
+            token_url=token_url,
+            version=version,
+        )
     db.engine.dispose()
     click.echo(f"statements of {issuer} ({client_id}) now go to {endpoint}")
 
@@ -148,8 +195,9 @@ def lrs_embedded(ctx: click.Context, issuer: str, client_id: str) -> None:
     settings = _settings(ctx)
     db = Database(settings.database_url)
     with db.session() as session:
-        set_embedded(session, find_platform(session, issuer, client_id),
-                     SecretBox(settings.secret_key))
+        set_embedded(
+            session, find_platform(session, issuer, client_id), SecretBox(settings.secret_key)
+        )
     db.engine.dispose()
     click.echo("statements now go to the embedded LRS (new credentials: see `xapi lrs show`)")
 

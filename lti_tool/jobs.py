@@ -81,8 +81,9 @@ def run_grade_sync(db: Database, settings: Settings, now: datetime) -> tuple[int
 
 def run_xapi_forwarding(db: Database, settings: Settings) -> ForwardReport:
     """Deliver every due outbox statement to its platform's LRS (retries back off)."""
-    pool = ClientPool(db.sessions, SecretBox(settings.secret_key), settings.base_url,
-                      settings.http_timeout)
+    pool = ClientPool(
+        db.sessions, SecretBox(settings.secret_key), settings.base_url, settings.http_timeout
+    )
     try:
         return Forwarder(db.sessions, pool, batch_size=settings.xapi_batch_size).drain()
     finally:

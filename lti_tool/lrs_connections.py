@@ -41,9 +41,12 @@ def connection(session: Session, platform_id: int, box: SecretBox) -> LrsConnect
     """The platform's LRS connection, creating embedded-LRS credentials on first use."""
     row = session.get(LrsConnection, platform_id)
     if row is None:
-        row = LrsConnection(platform_id=platform_id, mode="embedded",
-                            username=f"{_USER_PREFIX}{platform_id}",
-                            secret_sealed=box.seal(secrets.token_urlsafe(24)))
+        row = LrsConnection(
+            platform_id=platform_id,
+            mode="embedded",
+            username=f"{_USER_PREFIX}{platform_id}",
+            secret_sealed=box.seal(secrets.token_urlsafe(24)),
+        )
         session.add(row)
         session.flush()
     return row
@@ -53,8 +56,12 @@ def lrs_config(row: LrsConnection, base_url: str, box: SecretBox, timeout: float
     """How to reach a platform's LRS."""
     secret = box.open(row.secret_sealed) if row.secret_sealed else ""
     if row.mode == "embedded":
-        return LrsConfig(base_url.rstrip("/") + EMBEDDED_PATH,
-                         BasicCredentials(row.username, secret), row.version, timeout)
+        return LrsConfig(
+            base_url.rstrip("/") + EMBEDDED_PATH,
+            BasicCredentials(row.username, secret),
+            row.version,
+            timeout,
+        )
     credentials: BasicCredentials | OAuth2Credentials | None
     if row.auth == "oauth2":
         credentials = OAuth2Credentials(row.token_url, row.username, secret)
@@ -64,8 +71,16 @@ def lrs_config(row: LrsConnection, base_url: str, box: SecretBox, timeout: float
 
 
 def set_external(
-    session: Session, platform: Platform, box: SecretBox, *, endpoint: str, auth: str,
-    username: str, secret: str, token_url: str = "", version: str = "1.0.3",
+    session: Session,
+    platform: Platform,
+    box: SecretBox,
+    *,
+    endpoint: str,
+    auth: str,
+    username: str,
+    secret: str,
+    token_url: str = "",
+    version: str = "1.0.3",
 ) -> LrsConnection:
     """Send a platform's statements to an external LRS (Basic or OAuth2 client credentials)."""
     if not endpoint.startswith(("https://", "http://")):
@@ -117,9 +132,9 @@ class EmbeddedAuth:
         return tenant
 
     def _lookup(self, username: str, password: str) -> str | None:
-        if not username.startswith(_USER_PREFIX) or not username[len(_USER_PREFIX):].isdigit():
+        if not username.startswith(_USER_PREFIX) or not username[len(_USER_PREFIX) :].isdigit():
             return None
-        platform_id = int(username[len(_USER_PREFIX):])
+        platform_id = int(username[len(_USER_PREFIX) :])
         with self.sessions() as session:
             row = session.get(LrsConnection, platform_id)
             if row is None or row.username != username or not row.secret_sealed:
@@ -143,8 +158,12 @@ class ClientPool:
     def __call__(self, key: str) -> LrsClient:
         """The client for an outbox key (rebuilt when the platform's settings changed)."""
         with self.sessions() as session:
-            config = lrs_config(connection(session, platform_of(key), self.box), self.base_url,
-                                self.box, self.timeout)
+            config = lrs_config(
+                connection(session, platform_of(key), self.box),
+                self.base_url,
+                self.box,
+                self.timeout,
+            )
             session.commit()
         known = self._clients.get(key)
         if known and known[0] == config:
@@ -167,16 +186,24 @@ def test_connection(config: LrsConfig) -> list[str]:
     steps = []
     with LrsClient(config) as client:
         about = client.about()
-        steps.append(f"About: LRS speaks {', '.join(about.get('version', [])) or 'an unknown version'}")
+        steps.append(
+            f"About: LRS speaks {', '.join(about.get('version', [])) or 'an unknown version'}"
+        )
         statement_id = str(uuid.uuid4())
         body: dict[str, Any] = {
             "id": statement_id,
-            "actor": {"objectType": "Agent", "account": {"homePage": "https://microreview.invalid",
-                                                         "name": "connection-test"}},
-            "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced",
-                     "display": {"en-US": "experienced"}},
-            "object": {"id": "https://microreview.invalid/connection-test",
-                       "objectType": "Activity"},
+            "actor": {
+                "objectType": "Agent",
+                "account": {"homePage": "https://microreview.invalid", "name": "connection-test"},
+            },
+            "verb": {
+                "id": "http://adlnet.gov/expapi/verbs/experienced",
+                "display": {"en-US": "experienced"},
+            },
+            "object": {
+                "id": "https://microreview.invalid/connection-test",
+                "objectType": "Activity",
+            },
         }
         client.put_statement(body)
         steps.append("Write: a test statement was accepted")

@@ -15,8 +15,9 @@ class SecretBox:
     """Fernet (AES-128-CBC + HMAC) with a key derived from the app's secret key."""
 
     def __init__(self, secret_key: str):
-        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"microreview",
-                   info=b"credentials-at-rest").derive(secret_key.encode())
+        key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=b"microreview", info=b"credentials-at-rest"
+        ).derive(secret_key.encode())
         self._fernet = Fernet(base64.urlsafe_b64encode(key))
 
     def seal(self, plaintext: str) -> str:

@@ -19,7 +19,9 @@ from xapi.db import xapi_metadata
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = REPO_ROOT.parent / "shared" / "fixtures" / "courses"
-PG_ADMIN_URL = os.environ.get("MICROREVIEW_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get(
+    "MICROREVIEW_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 @pytest.fixture(scope="session")
@@ -73,14 +75,18 @@ class LiveServer:
         probe.server_close()
         self.url = f"http://127.0.0.1:{port}"
         settings = Settings(
-            env="test", base_url=base_url or self.url, database_url=database_url,
-            secret_key="test-secret-" + "x" * 32, **overrides,  # type: ignore[arg-type]
+            env="test",
+            base_url=base_url or self.url,
+            database_url=database_url,
+            secret_key="test-secret-" + "x" * 32,
+            **overrides,  # type: ignore[arg-type]
         )
         self.app = create_app(settings)
         self.settings = settings
         self.db: Database = self.app.extensions["microreview"].db
         self.server = make_server("127.0.0.1", port, self.app, threaded=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
         self.thread.start()
 

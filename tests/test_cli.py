@@ -27,11 +27,26 @@ def cli(tmp_path, monkeypatch):
     return run
 
 
-ADD = ["platform", "add", "--issuer", "https://moodle.example", "--client-id", "abc",
-       "--deployment-id", "1", "--deployment-id", "2",
-       "--auth-login-url", "https://moodle.example/mod/lti/auth.php",
-       "--auth-token-url", "https://moodle.example/mod/lti/token.php",
-       "--key-set-url", "https://moodle.example/mod/lti/certs.php", "--name", "Moodle"]
+ADD = [
+    "platform",
+    "add",
+    "--issuer",
+    "https://moodle.example",
+    "--client-id",
+    "abc",
+    "--deployment-id",
+    "1",
+    "--deployment-id",
+    "2",
+    "--auth-login-url",
+    "https://moodle.example/mod/lti/auth.php",
+    "--auth-token-url",
+    "https://moodle.example/mod/lti/token.php",
+    "--key-set-url",
+    "https://moodle.example/mod/lti/certs.php",
+    "--name",
+    "Moodle",
+]
 
 
 def test_init_creates_schema_and_one_key_idempotently(cli):
@@ -51,12 +66,24 @@ def test_platform_add_list_approve_remove(cli):
     listed = json.loads(cli("platform", "list", "--json").output)
     assert listed[0]["issuer"] == "https://moodle.example"
     assert [d["deployment_id"] for d in listed[0]["deployments"]] == ["1", "2"]
-    approve = cli("platform", "approve", "--issuer", "https://moodle.example", "--client-id", "abc",
-                  "--deployment-id", "3")
+    approve = cli(
+        "platform",
+        "approve",
+        "--issuer",
+        "https://moodle.example",
+        "--client-id",
+        "abc",
+        "--deployment-id",
+        "3",
+    )
     assert approve.exit_code == 0
     assert len(json.loads(cli("platform", "list", "--json").output)[0]["deployments"]) == 3
-    assert cli("platform", "remove", "--issuer", "https://moodle.example",
-               "--client-id", "abc").exit_code == 0
+    assert (
+        cli(
+            "platform", "remove", "--issuer", "https://moodle.example", "--client-id", "abc"
+        ).exit_code
+        == 0
+    )
     assert "no platforms" in cli("platform", "list").output
 
 

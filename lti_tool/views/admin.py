@@ -29,7 +29,8 @@ def approve() -> Response:
     session = db_session()
     platform = session.get(Platform, current_identity().platform_id)
     assert platform is not None
-    approve_deployment(session, platform.issuer, platform.client_id,
-                       request.form.get("deployment_id", ""))
+    approve_deployment(
+        session, platform.issuer, platform.client_id, request.form.get("deployment_id", "")
+    )
     session.commit()
     return redirect(url_for("admin.home", lt=launch_token()), code=303)

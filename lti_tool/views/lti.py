@@ -87,9 +87,16 @@ def launch() -> Response:
     assert message.deployment is not None
     identity = provision(session, message.platform, message.deployment, message.body)
     if identity.user_id is not None:  # anonymous launches leave no learning record
-        learning_events.launched(session, rt.settings.base_url, message.platform,
-                                 message.deployment, identity.context_id, identity.user_id,
-                                 message.body, utcnow())
+        learning_events.launched(
+            session,
+            rt.settings.base_url,
+            message.platform,
+            message.deployment,
+            identity.context_id,
+            identity.user_id,
+            message.body,
+            utcnow(),
+        )
     session.commit()
     response = make_response(redirect(_landing(identity, rt.tokens.issue(identity)), code=303))
     response.delete_cookie(message.login.cookie_name, path="/lti/")

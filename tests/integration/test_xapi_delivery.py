@@ -20,8 +20,12 @@ from xapi.outbox import OutboxEntry
 def _embedded_credentials(live):
     with live.db.session() as s:
         platform = s.scalars(select(Platform)).first()
-        config = lrs_config(connection(s, platform.id, live.app.extensions["microreview"].box),
-                            live.url, live.app.extensions["microreview"].box, 5)
+        config = lrs_config(
+            connection(s, platform.id, live.app.extensions["microreview"].box),
+            live.url,
+            live.app.extensions["microreview"].box,
+            5,
+        )
     return config.endpoint, (config.credentials.username, config.credentials.password)
 
 
@@ -35,15 +39,26 @@ def test_launch_statement_is_delivered_to_the_embedded_lrs(live):
     assert report.handled == 1
     assert run_xapi_forwarding(live.db, live.settings).handled == 0
     endpoint, auth = _embedded_credentials(live)
-    agent = {"objectType": "Agent", "account": {"homePage": lms.platform.issuer,
-                                                "name": demo.USERS[1].sub}}
-    found = requests.get(endpoint + "statements", auth=auth,
-                         headers={"X-Experience-API-Version": "1.0.3"},
-                         params={"agent": json.dumps(agent)}).json()["statements"]
+    agent = {
+        "objectType": "Agent",
+        "account": {"homePage": lms.platform.issuer, "name": demo.USERS[1].sub},
+    }
+    found = requests.get(
+        endpoint + "statements",
+        auth=auth,
+        headers={"X-Experience-API-Version": "1.0.3"},
+        params={"agent": json.dumps(agent)},
+    ).json()["statements"]
     assert [st["verb"]["id"] for st in found] == ["http://adlnet.gov/expapi/verbs/launched"]
     assert found[0]["context"]["registration"]
-    assert requests.get(endpoint + "statements", auth=(auth[0], "wrong"),
-                        headers={"X-Experience-API-Version": "1.0.3"}).status_code == 401
+    assert (
+        requests.get(
+            endpoint + "statements",
+            auth=(auth[0], "wrong"),
+            headers={"X-Experience-API-Version": "1.0.3"},
+        ).status_code
+        == 401
+    )
 
 
 def test_anonymous_launch_records_nothing(live):
@@ -54,8 +69,11 @@ def test_anonymous_launch_records_nothing(live):
 
 
 def _cli(live, *args):
-    env = {"MICROREVIEW_DATABASE_URL": live.settings.database_url,
-           "MICROREVIEW_BASE_URL": live.url, "MICROREVIEW_SECRET_KEY": live.settings.secret_key}
+    env = {
+        "MICROREVIEW_DATABASE_URL": live.settings.database_url,
+        "MICROREVIEW_BASE_URL": live.url,
+        "MICROREVIEW_SECRET_KEY": live.settings.secret_key,
+    }
     return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
@@ -66,8 +84,19 @@ def test_operator_commands_show_test_and_switch_the_lrs(live):
     assert "1 pending" in _cli(live, "xapi", "status").output
     tested = _cli(live, "xapi", "lrs", "test", *platform)
     assert tested.exit_code == 0 and "Read back" in tested.output
-    switched = _cli(live, "xapi", "lrs", "set", *platform, "--endpoint",
-                    "http://127.0.0.1:9/xapi/", "--username", "k", "--secret", "s")
+    switched = _cli(
+        live,
+        "xapi",
+        "lrs",
+        "set",
+        *platform,
+        "--endpoint",
+        "http://127.0.0.1:9/xapi/",
+        "--username",
+        "k",
+        "--secret",
+        "s",
+    )
     assert switched.exit_code == 0
     assert "127.0.0.1:9" in _cli(live, "xapi", "lrs", "show", *platform).output
     failed = _cli(live, "xapi", "lrs", "test", *platform)

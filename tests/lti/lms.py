@@ -46,12 +46,19 @@ class TestLms:
         args = {k: v[0] for k, v in parse_qs(urlparse(location).query).items()}
         return Login(browser, args["state"], args["nonce"], location)
 
-    def claims(self, login_nonce: str, /, user: demo.DemoUser | None = None, message: str = "resource",
-               **overrides: Any) -> dict[str, Any]:
+    def claims(
+        self,
+        login_nonce: str,
+        /,
+        user: demo.DemoUser | None = None,
+        message: str = "resource",
+        **overrides: Any,
+    ) -> dict[str, Any]:
         """Valid id_token claims, with overrides (a value of None removes the claim)."""
         with self.live.db.session() as session:
-            body = self.platform.claims_for(session, user or demo.USERS[1], {"message": message},
-                                            login_nonce, _now())
+            body = self.platform.claims_for(
+                session, user or demo.USERS[1], {"message": message}, login_nonce, _now()
+            )
         for key, value in overrides.items():
             if value is None:
                 body.pop(key, None)
@@ -59,8 +66,15 @@ class TestLms:
                 body[key] = value
         return body
 
-    def sign(self, body: dict[str, Any], *, key_pem: str | None = None, kid: str | None = "",
-             algorithm: str = "RS256", secret: str | None = None) -> str:
+    def sign(
+        self,
+        body: dict[str, Any],
+        *,
+        key_pem: str | None = None,
+        kid: str | None = "",
+        algorithm: str = "RS256",
+        secret: str | None = None,
+    ) -> str:
         """Sign claims with the LMS key (or another), choosing kid and algorithm."""
         with self.live.db.session() as session:
             key = self.platform.key(session)
@@ -80,14 +94,17 @@ class TestLms:
         data = {"id_token": id_token, "state": login.state, **extra}
         return login.browser.post(self.live.url + "/lti/launch", data=data, allow_redirects=False)
 
-    def launch(self, user: demo.DemoUser | None = None, message: str = "resource",
-               **overrides: Any) -> requests.Response:
+    def launch(
+        self, user: demo.DemoUser | None = None, message: str = "resource", **overrides: Any
+    ) -> requests.Response:
         """A complete valid launch; returns the tool's answer to the id_token POST."""
         login = self.login()
         token = self.sign(self.claims(login.nonce, user=user, message=message, **overrides))
         return self.post_launch(login, token)
 
-    def open_as(self, user: demo.DemoUser, message: str = "resource") -> tuple[requests.Session, str]:
+    def open_as(
+        self, user: demo.DemoUser, message: str = "resource"
+    ) -> tuple[requests.Session, str]:
         """Launch and follow to the landing page; returns the browser and the launch token."""
         login = self.login()
         token = self.sign(self.claims(login.nonce, user=user, message=message))

@@ -17,8 +17,9 @@ def test_admin_approves_a_pending_deployment_then_launch_succeeds(lms, live):
     browser, token = lms.open_as(ADMIN)
     page = browser.get(live.url + "/admin/", params={"lt": token})
     assert page.status_code == 200 and "copy-77" in page.text and "pending" in page.text
-    done = browser.post(live.url + "/admin/deployments/approve",
-                        data={"lt": token, "deployment_id": "copy-77"})
+    done = browser.post(
+        live.url + "/admin/deployments/approve", data={"lt": token, "deployment_id": "copy-77"}
+    )
     assert done.status_code == 200 and "active" in done.text
     with live.db.session() as s:
         row = s.scalars(select(Deployment).where(Deployment.deployment_id == "copy-77")).one()
@@ -31,10 +32,18 @@ def test_instructor_and_learner_cannot_use_admin_pages(lms, live):
     for user in (demo.USERS[0], demo.USERS[1]):
         browser, token = lms.open_as(user)
         assert browser.get(live.url + "/admin/", params={"lt": token}).status_code == 403
-        assert browser.post(live.url + "/admin/deployments/approve",
-                            data={"lt": token, "deployment_id": "x"}).status_code == 403
-    assert browser.post(live.url + "/admin/deployments/approve",
-                        data={"deployment_id": "x"}).status_code == 401
+        assert (
+            browser.post(
+                live.url + "/admin/deployments/approve", data={"lt": token, "deployment_id": "x"}
+            ).status_code
+            == 403
+        )
+    assert (
+        browser.post(
+            live.url + "/admin/deployments/approve", data={"deployment_id": "x"}
+        ).status_code
+        == 401
+    )
 
 
 def test_canvas_style_login_parameters_are_accepted(lms, live):
@@ -43,8 +52,11 @@ def test_canvas_style_login_parameters_are_accepted(lms, live):
 
     params = lms.platform.login_params(demo.USERS[1], {"message": "resource"})
     params.pop("lti_deployment_id")
-    params.update(deployment_id=demo.DEPLOYMENT_ID, canvas_region="us-east-1",
-                  lti_storage_target="post_message_forwarding")
+    params.update(
+        deployment_id=demo.DEPLOYMENT_ID,
+        canvas_region="us-east-1",
+        lti_storage_target="post_message_forwarding",
+    )
     page = requests.get(live.url + "/lti/login", params=params)
     assert page.status_code == 200
     assert "lti.put_data" in page.text and "post_message_forwarding" in page.text
@@ -56,5 +68,7 @@ def test_admin_sees_administration_link_on_course_page(lms, live):
     page = browser.get(live.url + "/instructor/", params={"lt": token})
     assert "Administration" in page.text
     learner_browser, learner_token = lms.open_as(demo.USERS[0])
-    assert "Administration" not in learner_browser.get(
-        live.url + "/instructor/", params={"lt": learner_token}).text
+    assert (
+        "Administration"
+        not in learner_browser.get(live.url + "/instructor/", params={"lt": learner_token}).text
+    )

@@ -41,9 +41,14 @@ def test_expired_launch_token_is_refused(lms, live):
 
 def _second_platform(live) -> str:
     with live.db.session() as s:
-        p = Platform(name="B", issuer="https://lms-b.example", client_id="b-client",
-                     auth_login_url=live.url + "/demo/auth", auth_token_url=live.url + "/demo/token",
-                     key_set_url=live.url + "/demo/jwks.json")
+        p = Platform(
+            name="B",
+            issuer="https://lms-b.example",
+            client_id="b-client",
+            auth_login_url=live.url + "/demo/auth",
+            auth_token_url=live.url + "/demo/token",
+            key_set_url=live.url + "/demo/jwks.json",
+        )
         s.add(p)
         s.flush()
         s.add(Deployment(platform_id=p.id, deployment_id="b-dep"))
@@ -55,8 +60,15 @@ def test_same_course_id_on_two_platforms_stays_two_tenants(lms, live):
     lms.open_as(demo.USERS[1])  # a learner of A's course
     issuer = _second_platform(live)
     login = lms.login(iss=issuer, client_id="b-client")
-    body = lms.claims(login.nonce, user=demo.USERS[0], iss=issuer, aud="b-client", azp="b-client",
-                      sub="b-teacher", **{claims.DEPLOYMENT_ID: "b-dep", claims.NRPS: None})
+    body = lms.claims(
+        login.nonce,
+        user=demo.USERS[0],
+        iss=issuer,
+        aud="b-client",
+        azp="b-client",
+        sub="b-teacher",
+        **{claims.DEPLOYMENT_ID: "b-dep", claims.NRPS: None},
+    )
     body["name"] = "Bea B-Teacher"
     response = lms.post_launch(login, lms.sign(body))
     assert response.status_code == 303
@@ -64,7 +76,9 @@ def test_same_course_id_on_two_platforms_stays_two_tenants(lms, live):
     assert "Bea B-Teacher" in page.text
     assert "Lin Learner" not in page.text
     with live.db.session() as s:
-        assert len(s.scalars(select(Context).where(Context.context_id == demo.CONTEXT_ID)).all()) == 2
+        assert (
+            len(s.scalars(select(Context).where(Context.context_id == demo.CONTEXT_ID)).all()) == 2
+        )
 
 
 def test_token_signed_with_another_secret_is_refused(lms, live):
@@ -74,7 +88,8 @@ def test_token_signed_with_another_secret_is_refused(lms, live):
     from dataclasses import replace
 
     forged = LaunchTokens("attacker-secret-" + "y" * 32, ttl=3600).issue(
-        replace(identity, context_id=identity.context_id + 1))
+        replace(identity, context_id=identity.context_id + 1)
+    )
     response = requests.get(live.url + "/instructor/", params={"lt": forged})
     assert response.status_code == 401
 
@@ -89,8 +104,12 @@ def test_same_nonce_replayed_to_two_workers_is_accepted_once(lms, live, database
         results: list[int] = []
 
         def post(base: str) -> None:
-            r = requests.post(base + "/lti/launch", data={"id_token": token, "state": login.state},
-                              cookies=cookies, allow_redirects=False)
+            r = requests.post(
+                base + "/lti/launch",
+                data={"id_token": token, "state": login.state},
+                cookies=cookies,
+                allow_redirects=False,
+            )
             results.append(r.status_code)
 
         threads = [threading.Thread(target=post, args=(u,)) for u in (live.url, other.url) * 2]

@@ -129,9 +129,11 @@ def test_launch_rejects_state_mismatch(lms):
     """A state the tool never issued is refused."""
     login = lms.login()
     token = lms.sign(lms.claims(login.nonce))
-    response = login.browser.post(lms.live.url + "/lti/launch",
-                                  data={"id_token": token, "state": "forged"},
-                                  allow_redirects=False)
+    response = login.browser.post(
+        lms.live.url + "/lti/launch",
+        data={"id_token": token, "state": "forged"},
+        allow_redirects=False,
+    )
     assert response.status_code == 401
 
 
@@ -141,8 +143,11 @@ def test_launch_rejects_browser_without_state_cookie(lms):
 
     login = lms.login()
     token = lms.sign(lms.claims(login.nonce))
-    response = requests.post(lms.live.url + "/lti/launch",
-                             data={"id_token": token, "state": login.state}, allow_redirects=False)
+    response = requests.post(
+        lms.live.url + "/lti/launch",
+        data={"id_token": token, "state": login.state},
+        allow_redirects=False,
+    )
     assert response.status_code == 401
     assert "Open Microreview in a new window" in response.text
 
@@ -162,7 +167,9 @@ def test_unknown_deployment_is_recorded_pending(lms, live):
     response = _refused(lms, status=403, **{claims.DEPLOYMENT_ID: "copied-course-9"})
     assert "waiting for approval" in response.text
     with live.db.session() as s:
-        row = s.scalars(select(Deployment).where(Deployment.deployment_id == "copied-course-9")).one()
+        row = s.scalars(
+            select(Deployment).where(Deployment.deployment_id == "copied-course-9")
+        ).one()
         assert row.status == DeploymentStatus.PENDING
 
 
@@ -182,9 +189,14 @@ def test_login_for_unknown_platform_is_refused(lms, live):
     """A login from an unregistered issuer gets a 400 page that says to register the tool."""
     import requests
 
-    response = requests.get(live.url + "/lti/login", params={
-        "iss": "https://unknown.example", "login_hint": "x",
-        "target_link_uri": live.url + "/lti/launch"})
+    response = requests.get(
+        live.url + "/lti/login",
+        params={
+            "iss": "https://unknown.example",
+            "login_hint": "x",
+            "target_link_uri": live.url + "/lti/launch",
+        },
+    )
     assert response.status_code == 400
     assert "register" in response.text
 
@@ -193,8 +205,12 @@ def test_certification_style_valid_launches_are_accepted(lms):
     """Multiple, short, unknown or no roles; email or names only; no PII; no context: all pass."""
     variants = [
         {claims.ROLES: ["Instructor", "Learner"]},
-        {claims.ROLES: ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner",
-                        "http://example.com/unknown#Role"]},
+        {
+            claims.ROLES: [
+                "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner",
+                "http://example.com/unknown#Role",
+            ]
+        },
         {claims.ROLES: []},
         {"name": None, "given_name": None, "family_name": None},
         {"email": None, "given_name": "Ada", "family_name": "L"},
@@ -215,9 +231,14 @@ def test_anonymous_launch_without_sub_is_accepted(lms):
 
 def test_moodle_style_full_role_uris_map_to_instructor(lms):
     """Moodle's institution Administrator and membership Instructor URIs reach instructor pages."""
-    response = lms.launch(**{claims.ROLES: [
-        "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator",
-        "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"]})
+    response = lms.launch(
+        **{
+            claims.ROLES: [
+                "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator",
+                "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor",
+            ]
+        }
+    )
     assert urlparse(response.headers["Location"]).path == "/instructor/"
     token = parse_qs(urlparse(response.headers["Location"]).query)["lt"][0]
     assert token

@@ -26,5 +26,5 @@ def test_launch_logs_contain_no_tokens(lms, live, caplog):
 
 def test_redact_hides_secret_parameters_only():
     """Only the values of secret-bearing parameters are replaced."""
-    line = 'GET /learner/?lt=abc.def&page=2 HTTP/1.1 id_token=eyJ x'
+    line = "GET /learner/?lt=abc.def&page=2 HTTP/1.1 id_token=eyJ x"
     assert redact(line) == "GET /learner/?lt=[redacted]&page=2 HTTP/1.1 id_token=[redacted] x"

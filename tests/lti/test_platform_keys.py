@@ -26,7 +26,7 @@ class KeyServer:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 owner.hits += 1
                 body = json.dumps({"keys": owner.keys}).encode()
                 self.send_response(200)

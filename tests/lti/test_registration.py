@@ -29,17 +29,31 @@ class RegisteringPlatform:
 
         @app.get("/.well-known/openid-configuration")
         def config():  # type: ignore[no-untyped-def]
-            return jsonify({
-                "issuer": self.url, "authorization_endpoint": self.url + "/auth",
-                "token_endpoint": self.url + "/token", "jwks_uri": self.url + "/jwks",
-                "registration_endpoint": self.url + "/register",
-                "https://purl.imsglobal.org/spec/lti-platform-configuration": {
-                    "product_family_code": product, "version": "4.5",
-                    "messages_supported": [{"type": "LtiResourceLinkRequest"},
-                                           {"type": "LtiDeepLinkingRequest"}],
-                    "claims_supported": ["iss", "sub", "name", "given_name", "family_name", "email"],
-                },
-            })
+            return jsonify(
+                {
+                    "issuer": self.url,
+                    "authorization_endpoint": self.url + "/auth",
+                    "token_endpoint": self.url + "/token",
+                    "jwks_uri": self.url + "/jwks",
+                    "registration_endpoint": self.url + "/register",
+                    "https://purl.imsglobal.org/spec/lti-platform-configuration": {
+                        "product_family_code": product,
+                        "version": "4.5",
+                        "messages_supported": [
+                            {"type": "LtiResourceLinkRequest"},
+                            {"type": "LtiDeepLinkingRequest"},
+                        ],
+                        "claims_supported": [
+                            "iss",
+                            "sub",
+                            "name",
+                            "given_name",
+                            "family_name",
+                            "email",
+                        ],
+                    },
+                }
+            )
 
         @app.post("/register")
         def register():  # type: ignore[no-untyped-def]
@@ -50,8 +64,9 @@ class RegisteringPlatform:
             self.received.append(body)
             answer = dict(body)
             answer["client_id"] = "dyn-client-7"
-            answer[claims.TOOL_CONFIGURATION] = dict(body[claims.TOOL_CONFIGURATION],
-                                                     deployment_id="42")
+            answer[claims.TOOL_CONFIGURATION] = dict(
+                body[claims.TOOL_CONFIGURATION], deployment_id="42"
+            )
             return jsonify(answer)
 
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -67,11 +82,15 @@ def registering_platform():
 
 
 def test_dynamic_registration_registers_platform_and_deployment(live, registering_platform):
-    """The tool reads the configuration, registers with the token, stores platform and deployment."""
+    """The tool reads the configuration, registers with the token, stores platform, deployment."""
     p = registering_platform
-    page = requests.get(live.url + "/lti/register", params={
-        "openid_configuration": p.url + "/.well-known/openid-configuration",
-        "registration_token": p.token})
+    page = requests.get(
+        live.url + "/lti/register",
+        params={
+            "openid_configuration": p.url + "/.well-known/openid-configuration",
+            "registration_token": p.token,
+        },
+    )
     assert page.status_code == 200, page.text
     assert "dyn-client-7" in page.text and "pending" in page.text  # Moodle needs activation
     assert "org.imsglobal.lti.close" in page.text
@@ -90,13 +109,19 @@ def test_dynamic_registration_registers_platform_and_deployment(live, registerin
 
 def test_dynamic_registration_reports_refusal_clearly(live, registering_platform):
     """A wrong registration token gives a 400 page naming the refusal; nothing is stored."""
-    page = requests.get(live.url + "/lti/register", params={
-        "openid_configuration": registering_platform.url + "/.well-known/openid-configuration",
-        "registration_token": "wrong"})
+    page = requests.get(
+        live.url + "/lti/register",
+        params={
+            "openid_configuration": registering_platform.url + "/.well-known/openid-configuration",
+            "registration_token": "wrong",
+        },
+    )
     assert page.status_code == 400
     assert "refused the registration (HTTP 401)" in page.text
     with live.db.session() as s:
-        assert s.scalars(select(Platform).where(Platform.client_id == "dyn-client-7")).first() is None
+        assert (
+            s.scalars(select(Platform).where(Platform.client_id == "dyn-client-7")).first() is None
+        )
 
 
 def test_dynamic_registration_without_configuration_url_explains(live):
@@ -128,7 +153,9 @@ def test_key_rotation_keeps_old_key_published_until_retired(lms, live):
     back = browser.post(live.url + "/lti/deep-link", data={"lt": token, "choice": "daily-review"})
     signed = form_fields(back.text)["JWT"]
     assert jwt.get_unverified_header(signed)["kid"] == new_kid
-    assert browser.post(live.url + "/demo/deep-link-return", data={"JWT": signed}).status_code == 200
+    assert (
+        browser.post(live.url + "/demo/deep-link-return", data={"JWT": signed}).status_code == 200
+    )
     with live.db.session() as s:
         assert retire_keys(s) == [old[0]["kid"]]
     assert [k["kid"] for k in requests.get(live.url + "/lti/jwks.json").json()["keys"]] == [new_kid]

@@ -129,9 +129,14 @@ def test_revoked_service_token_is_refreshed_once(lms, live):
     placement_id, user_id = _learner_placement(lms, live)
     with live.db.session() as s:
         platform = s.scalars(select(Platform)).one()
-        s.add(ServiceToken(platform_id=platform.id, scopes=" ".join(sorted(
-            ["https://purl.imsglobal.org/spec/lti-ags/scope/score"])), access_token="revoked",
-            expires_at=utcnow() + timedelta(hours=1)))
+        s.add(
+            ServiceToken(
+                platform_id=platform.id,
+                scopes=" ".join(sorted(["https://purl.imsglobal.org/spec/lti-ags/scope/score"])),
+                access_token="revoked",
+                expires_at=utcnow() + timedelta(hours=1),
+            )
+        )
         queue_score(s, placement_id, user_id, 90, utcnow())
     with live.db.session() as s:
         assert send_pending_scores(s, make_http_session(), utcnow(), 5.0) == (1, 0)
@@ -140,26 +145,37 @@ def test_revoked_service_token_is_refreshed_once(lms, live):
 
 def test_line_item_is_created_when_the_lms_gave_none(lms, live):
     """With only a line-item container, the tool creates its column, then posts the score."""
-    ags = {"scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
-                     "https://purl.imsglobal.org/spec/lti-ags/scope/score"],
-           "lineitems": f"{live.url}/demo/ags/{demo.CONTEXT_ID}/lineitems"}
+    ags = {
+        "scope": [
+            "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+            "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+        ],
+        "lineitems": f"{live.url}/demo/ags/{demo.CONTEXT_ID}/lineitems",
+    }
     link = {"id": "ungraded-link", "title": "Safety refresher"}
-    response = lms.launch(**{"https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": ags,
-                             "https://purl.imsglobal.org/spec/lti/claim/resource_link": link})
+    response = lms.launch(
+        **{
+            "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": ags,
+            "https://purl.imsglobal.org/spec/lti/claim/resource_link": link,
+        }
+    )
     assert response.status_code == 303
     with live.db.session() as s:
-        placement = s.scalars(select(Placement).where(
-            Placement.resource_link_id == "ungraded-link")).one()
+        placement = s.scalars(
+            select(Placement).where(Placement.resource_link_id == "ungraded-link")
+        ).one()
         assert placement.lineitem_url is None
         user = s.scalars(select(User).where(User.sub == demo.USERS[1].sub)).one()
         queue_score(s, placement.id, user.id, 40, utcnow())
     with live.db.session() as s:
         assert send_pending_scores(s, make_http_session(), utcnow(), 5.0) == (1, 0)
     with live.db.session() as s:
-        item = s.scalars(select(DemoLineItem).where(
-            DemoLineItem.resource_link_id == "ungraded-link")).one()
+        item = s.scalars(
+            select(DemoLineItem).where(DemoLineItem.resource_link_id == "ungraded-link")
+        ).one()
         assert item.label == "Safety refresher"
         assert s.scalars(select(DemoScore)).one().lineitem_id == item.id
-        placement = s.scalars(select(Placement).where(
-            Placement.resource_link_id == "ungraded-link")).one()
+        placement = s.scalars(
+            select(Placement).where(Placement.resource_link_id == "ungraded-link")
+        ).one()
         assert placement.lineitem_url and placement.lineitem_url.endswith(f"/lineitems/{item.id}")
