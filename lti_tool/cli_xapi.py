@@ -251,3 +251,77 @@ def lrs_test(ctx: click.Context, issuer: str, client_id: str) -> None:
     except LrsError as exc:
         click.echo(f"FAILED: {exc}", err=True)
         sys.exit(1)
+
+
+@xapi.command("report")
+@click.option("--issuer", required=True, help="The platform's issuer.")
+@click.option(
+    "--client-id", default="", help="The platform's client id (if the issuer has several)."
+)
+@click.option("--context-id", required=True, help="The course's LTI context id.")
+@click.option("--since", default=None, help="Only statements stored since this ISO 8601 time.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json"]),
+    default="csv",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--all-units", is_flag=True, help="Every unit, not only the critical ones.")
+@click.pass_context
+def report(
+    ctx: click.Context,
+    issuer: str,
+    client_id: str,
+    context_id: str,
+    since: str | None,
+    fmt: str,
+    all_units: bool,
+) -> None:
+    """Per learner and critical unit, from the LRS: answered, mastered, success, retention."""
+    from sqlalchemy import select
+
+    from lti_tool.db import utcnow
+    from lti_tool.exceptions import PlatformError
+    from lti_tool.lrs_connections import connection, lrs_config
+    from lti_tool.models import Context, Platform
+    from lti_tool.reports.compliance import build_report, render
+    from lti_tool.secret_box import SecretBox
+    from xapi.client import LrsClient
+    from xapi.vocabulary import ActivityKind, Vocabulary
+
+    settings = _settings(ctx)
+    box = SecretBox(settings.secret_key)
+    db = Database(settings.database_url)
+    with db.session() as session:
+        query = select(Platform).where(Platform.issuer == issuer)
+        if client_id:
+            query = query.where(Platform.client_id == client_id)
+        platforms = session.scalars(query).all()
+        if len(platforms) != 1:
+            raise PlatformError(
+                f"{len(platforms)} platforms match issuer {issuer!r}"
+                + ("; add --client-id" if platforms else "; see `microreview platform list`")
+            )
+        course = session.scalars(
+            select(Context).where(
+                Context.platform_id == platforms[0].id, Context.context_id == context_id
+            )
+        ).first()
+        if course is None:
+            raise PlatformError(f"no course {context_id!r} on that platform has used the tool")
+        config = lrs_config(
+            connection(session, platforms[0].id, box), settings.base_url, box, settings.http_timeout
+        )
+        course_iri = Vocabulary(settings.base_url).activity(ActivityKind.COURSE, str(course.id))
+    db.engine.dispose()
+    filters: dict[str, object] = {"activity": course_iri, "related_activities": True}
+    if since:
+        filters["since"] = since
+    with LrsClient(config) as client:
+        statements = list(client.iter_statements(**filters))
+    rows = build_report(
+        statements, Vocabulary(settings.base_url), utcnow(), critical_only=not all_units
+    )
+    click.echo(render(rows, fmt), nl=False)
