@@ -72,3 +72,37 @@ def test_admin_sees_administration_link_on_course_page(lms, live):
         "Administration"
         not in learner_browser.get(live.url + "/instructor/", params={"lt": learner_token}).text
     )
+
+
+def test_admin_sets_tests_and_resets_the_platform_lrs(lms, live):
+    """Test connection against the embedded LRS works; a bad external endpoint is refused."""
+    browser, token = lms.open_as(ADMIN)
+    tested = browser.post(live.url + "/admin/lrs/test", data={"lt": token})
+    assert tested.status_code == 200 and "Read back" in tested.text
+    bad = browser.post(
+        live.url + "/admin/lrs",
+        data={
+            "lt": token,
+            "mode": "external",
+            "endpoint": "lrs.example/xapi",
+            "username": "k",
+            "secret": "s",
+        },
+    )
+    assert bad.status_code == 400 and "endpoint must be" in bad.text
+    saved = browser.post(
+        live.url + "/admin/lrs",
+        data={
+            "lt": token,
+            "mode": "external",
+            "endpoint": "http://127.0.0.1:9/xapi/",
+            "username": "k",
+            "secret": "s",
+            "version": "2.0.0",
+        },
+    )
+    assert saved.status_code == 200 and "external LRS" in saved.text
+    failed = browser.post(live.url + "/admin/lrs/test", data={"lt": token})
+    assert "The LRS check failed" in failed.text
+    back = browser.post(live.url + "/admin/lrs", data={"lt": token, "mode": "embedded"})
+    assert "embedded LRS" in back.text
