@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from zoneinfo import available_timezones
 
+from sqlalchemy import Table, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_tool.models.review import MAX_RETENTION, MIN_RETENTION, CourseSchedule, ReminderPreference
 from lti_tool.scheduling.exceptions import InvalidSettingsError
 from lti_tool.scheduling.scheduler import Targets, targets_for
+from lti_tool.scheduling.sends import insert_for
 
 MAX_MINUTES = 60
 MAX_NEW_PER_DAY = 200
@@ -114,6 +118,45 @@ def ensure_preference(session: Session, user_id: int, zone: str = "UTC") -> Remi
         pref = session.get(ReminderPreference, user_id)
     assert pref is not None
     return pref
+
+
+@dataclass(frozen=True)
+class LinkSecrets:
+    """What a learner's reminder links carry: the calendar feed secret and the link generation."""
+
+    feed_secret: str
+    link_generation: int
+
+
+def create_preferences(
+    session: Session, zones: Mapping[int, str], now: datetime
+) -> dict[int, LinkSecrets]:
+    """Default preference rows for many learners in one statement (kept where one exists)."""
+    if not zones:
+        return {}
+    table: Table = ReminderPreference.__table__  # type: ignore[assignment]
+    rows = [
+        {
+            "user_id": user_id,
+            "email": "",
+            "time_zone": zones[user_id],
+            "local_hour": None,
+            "unsubscribed": False,
+            "feed_secret": secrets.token_urlsafe(24),
+            "link_generation": 1,
+            "updated_at": now,
+        }
+        for user_id in sorted(zones)  # one lock order for every writer: no deadlocks
+    ]
+    returned = table.c.user_id, table.c.feed_secret, table.c.link_generation
+    statement = insert_for(session, table).on_conflict_do_nothing().returning(*returned)
+    made = session.connection().execute(statement, rows)
+    found = {row[0]: LinkSecrets(row[1], row[2]) for row in made}
+    raced = [user_id for user_id in zones if user_id not in found]
+    if raced:  # created meanwhile by the learner or another sweep: use theirs
+        query = select(*returned).where(table.c.user_id.in_(raced))
+        found.update((row[0], LinkSecrets(row[1], row[2])) for row in session.execute(query))
+    return found
 
 
 def learner_zone(session: Session, user_id: int, default: str) -> str:

@@ -16,7 +16,8 @@ from lti_tool.models import Card, CardStatus, Context, Membership, Unit, User
 from lti_tool.models.review import CardState, ReminderPreference
 from lti_tool.scheduling.exceptions import MailError
 from lti_tool.scheduling.mailer import Mail, Mailer
-from lti_tool.scheduling.reminders import claim, settle, templates
+from lti_tool.scheduling.reminder_mail import templates
+from lti_tool.scheduling.sends import claim, settle
 
 log = logging.getLogger(__name__)
 

@@ -1,47 +1,38 @@
 """The reminder sweep: learners with due reviews get at most one email a day, at their local hour.
 
-Idempotent: each email is claimed by a unique key (learner and local day) in its own committed
-transaction before it is sent, so a sweep that runs twice, or on two workers, or crashes halfway,
-never sends the same learner two reminders on one day.
+Idempotent: each email is claimed by a unique key (learner and local day) in a committed
+transaction before it is sent (see `sends`), so a sweep that runs twice, or on two workers, or
+crashes halfway, never sends the same learner two reminders on one day. Work goes in batches:
+one claim statement, one preferences statement and one placements query per batch, every
+message over one SMTP connection, and while one batch is on the wire the next is prepared.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lti_tool.models import Card, CardStatus, Context, Placement, Platform, User
-from lti_tool.models.review import (
-    CardState,
-    CourseSchedule,
-    ReminderPreference,
-    ReminderSend,
-    ReviewSession,
-)
-from lti_tool.scheduling.exceptions import MailError
-from lti_tool.scheduling.links import LinkSigner, SessionLink
-from lti_tool.scheduling.mailer import Mail, Mailer
-from lti_tool.settings import PROJECT_ROOT
+from lti_tool.models import Card, CardStatus, User
+from lti_tool.models.review import CardState, ReminderPreference, ReminderSend
+from lti_tool.scheduling.course_settings import LinkSecrets, create_preferences
+from lti_tool.scheduling.links import LinkSigner
+from lti_tool.scheduling.mailer import BatchOutcome, Mail, Mailer
+from lti_tool.scheduling.reminder_mail import ReminderWriter, course_infos, placements_of
+from lti_tool.scheduling.sends import claim_batch, release, settle_batch
 
 log = logging.getLogger(__name__)
 CHUNK = 900  # stays under SQLite's bound-parameter limit
-SENT, CLAIMED, FAILED = "sent", "claimed", "failed"
-
-templates = Environment(
-    loader=FileSystemLoader(str(PROJECT_ROOT / "templates")),
-    autoescape=select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+# Reminders claimed per transaction: a crash loses at most two batches' emails for the day.
+BATCH = 250
 
 
 @dataclass(frozen=True)
@@ -77,6 +68,7 @@ class SweepReport:
     errors: list[str] = field(default_factory=list)
 
 
+@lru_cache(maxsize=1024)
 def zone_of(name: str) -> ZoneInfo:
     """A time zone by IANA name; UTC for anything unknown."""
     try:
@@ -130,6 +122,52 @@ class Recipient:
     zone: str
     day: date
     courses: list[CourseDue]
+    # None until the learner has a preferences row (the sweep creates it before linking to it).
+    secrets: LinkSecrets | None = None
+
+    @property
+    def key(self) -> str:
+        """This reminder's idempotency key."""
+        return reminder_key(self.user_id, self.day)
+
+
+@dataclass(frozen=True)
+class _Contact:
+    email: str
+    zone: str
+    hour: int
+    secrets: LinkSecrets | None
+
+
+def _contacts(session: Session, ids: list[int], config: ReminderConfig) -> dict[int, _Contact]:
+    """Address, zone, hour and link secrets of the subscribed learners among `ids`."""
+    pref = ReminderPreference
+    found: dict[int, _Contact] = {}
+    for chunk in _chunks(ids):
+        rows = session.execute(
+            select(
+                User.id,
+                User.email,
+                pref.email,
+                pref.time_zone,
+                pref.local_hour,
+                pref.unsubscribed,
+                pref.feed_secret,
+                pref.link_generation,
+            )
+            .outerjoin(pref, pref.user_id == User.id)
+            .where(User.id.in_(chunk))
+        )
+        for user_id, lms_email, own_email, zone, hour, unsubscribed, secret, generation in rows:
+            if unsubscribed:
+                continue
+            found[user_id] = _Contact(
+                own_email or lms_email or "",
+                zone if secret is not None else config.default_zone,
+                hour if hour is not None else config.default_hour,
+                LinkSecrets(secret, generation) if secret is not None else None,
+            )
+    return found
 
 
 def recipients(
@@ -138,47 +176,34 @@ def recipients(
     """Learners whose local hour has come, with an address, not unsubscribed, not yet reminded."""
     report = SweepReport(learners_due=len(due))
     ids = sorted(due)
-    prefs: dict[int, ReminderPreference] = {}
-    emails: dict[int, str] = {}
-    for chunk in _chunks(ids):
-        prefs.update(
-            (p.user_id, p)
-            for p in session.scalars(
-                select(ReminderPreference).where(ReminderPreference.user_id.in_(chunk))
-            )
-        )
-        query = select(User.id, User.email).where(User.id.in_(chunk))
-        emails.update((row[0], row[1]) for row in session.execute(query))
+    contacts = _contacts(session, ids, config)
     waiting: list[Recipient] = []
     for user_id in ids:
-        pref = prefs.get(user_id)
-        if pref is not None and pref.unsubscribed:
-            continue
-        address = (pref.email if pref is not None and pref.email else "") or emails.get(user_id, "")
-        if not address:
+        contact = contacts.get(user_id)
+        if contact is None:
+            continue  # unsubscribed (or gone)
+        if not contact.email:
             report.no_email += 1
             continue
-        zone = pref.time_zone if pref is not None else config.default_zone
-        tz = zone_of(zone)
+        tz = zone_of(contact.zone)
         local_now = now.astimezone(tz)
-        hour = (
-            pref.local_hour
-            if pref is not None and pref.local_hour is not None
-            else (config.default_hour)
-        )
         day_end = datetime.combine(local_now.date() + timedelta(days=1), time(0), tz)
         courses = [c for c in due[user_id] if c.earliest < day_end]
-        if not courses or not in_send_window(local_now, hour, config.quiet_start):
+        if not courses or not in_send_window(local_now, contact.hour, config.quiet_start):
             report.not_now += 1
             continue
-        waiting.append(Recipient(user_id, address, zone, local_now.date(), courses))
+        waiting.append(
+            Recipient(
+                user_id, contact.email, contact.zone, local_now.date(), courses, contact.secrets
+            )
+        )
     return _not_yet_sent(session, waiting, report)
 
 
 def _not_yet_sent(
     session: Session, waiting: list[Recipient], report: SweepReport
 ) -> tuple[list[Recipient], SweepReport]:
-    keys = [reminder_key(r.user_id, r.day) for r in waiting]
+    keys = [r.key for r in waiting]
     done: set[str] = set()
     for start in range(0, len(keys), CHUNK):
         done.update(
@@ -191,35 +216,57 @@ def _not_yet_sent(
     return fresh, report
 
 
-def claim(session_factory: Callable[[], Session], key: str, user_id: int | None, kind: str) -> bool:
-    """Claim a send by its key in its own transaction; False when someone already has it."""
-    with session_factory() as session:
-        try:
-            session.add(ReminderSend(key=key, user_id=user_id, kind=kind, status=CLAIMED))
-            session.commit()
-        except IntegrityError:
-            session.rollback()
+class _Delivery:
+    """Sends one batch on a background thread (one SMTP connection) and settles its outcome."""
+
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
+        mailer: Mailer,
+        now: datetime,
+        report: SweepReport,
+    ):
+        self.session_factory, self.mailer, self.now, self.report = (
+            session_factory,
+            mailer,
+            now,
+            report,
+        )
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reminder-smtp")
+        self._in_flight: Future[BatchOutcome] | None = None
+
+    def submit(self, batch: list[tuple[str, Mail]]) -> None:
+        """Start sending a batch (the previous one must have been settled)."""
+        assert self._in_flight is None
+        self._in_flight = self._pool.submit(self.mailer.send_all, batch)
+
+    def settle(self) -> bool:
+        """Wait for the batch in flight and record it; False when the mail server is gone."""
+        if self._in_flight is None:
+            return True
+        outcome, self._in_flight = self._in_flight.result(), None
+        with self.session_factory() as session, session.begin():
+            settle_batch(session, outcome, self.now)
+        self.report.sent += len(outcome.sent)
+        self.report.failed += len(outcome.refused)
+        self.report.errors.extend(outcome.refused.values())
+        for key, error in outcome.refused.items():
+            log.warning("reminder %s not sent: %s", key, error)
+        if outcome.crashed is not None:
+            raise outcome.crashed
+        if outcome.unreachable is not None:
+            self.report.failed += len(outcome.unsent)
+            self.report.errors.append(str(outcome.unreachable))
+            log.warning("reminders paused: %s", outcome.unreachable)
             return False
-    return True
+        return True
 
-
-def settle(
-    session_factory: Callable[[], Session], key: str, error: MailError | None, now: datetime
-) -> None:
-    """Record a claimed send's outcome; a send that never reached the server is released."""
-    with session_factory() as session, session.begin():
-        if error is None:
-            session.execute(
-                update(ReminderSend).where(ReminderSend.key == key).values(status=SENT, sent_at=now)
-            )
-        elif not error.connected:
-            session.execute(delete(ReminderSend).where(ReminderSend.key == key))
-        else:
-            session.execute(
-                update(ReminderSend)
-                .where(ReminderSend.key == key)
-                .values(status=FAILED, error=str(error)[:500])
-            )
+    def close(self) -> None:
+        """Settle what is in flight, even when the sweep stops on an error."""
+        try:
+            self.settle()
+        finally:
+            self._pool.shutdown()
 
 
 def sweep(
@@ -232,113 +279,49 @@ def sweep(
     with session_factory() as session:
         due = due_by_learner(session, now + timedelta(days=1))
         waiting, report = recipients(session, due, now, config)
-    for recipient in waiting:
-        key = reminder_key(recipient.user_id, recipient.day)
-        if not claim(session_factory, key, recipient.user_id, "learner"):
-            report.already += 1
-            continue
-        error: MailError | None = None
-        try:
-            with session_factory() as session:
-                mail = reminder_mail(session, recipient, config)
-            mailer.send(mail)
-            report.sent += 1
-        except MailError as exc:
-            error = exc
-            report.failed += 1
-            report.errors.append(str(exc))
-            log.warning("reminder %s not sent: %s", key, exc)
-        settle(session_factory, key, error, now)
+        courses = course_infos(session, {c.context_id for r in waiting for c in r.courses})
+    waiting.sort(key=lambda r: r.key)  # one claim order for every sweep: no deadlocks
+    writer = ReminderWriter(config, courses)
+    delivery = _Delivery(session_factory, mailer, now, report)
+    try:
+        for start in range(0, len(waiting), BATCH):
+            prepared = _prepare(session_factory, writer, waiting[start : start + BATCH], now)
+            report.already += min(BATCH, len(waiting) - start) - len(prepared)
+            if not delivery.settle():
+                with session_factory() as session, session.begin():
+                    release(session, (key for key, _ in prepared))
+                report.failed += len(waiting) - start
+                break
+            delivery.submit(prepared)
+    finally:
+        delivery.close()
     return report
 
 
-@dataclass(frozen=True)
-class CourseLink:
-    """One course in a reminder: its title, what is due, and where to go."""
-
-    title: str
-    count: int
-    session_url: str
-    course_url: str
-
-
-def _placement_of(session: Session, user_id: int, context_id: int) -> int | None:
-    latest = session.scalar(
-        select(ReviewSession.placement_id)
-        .where(
-            ReviewSession.user_id == user_id,
-            ReviewSession.context_id == context_id,
-            ReviewSession.placement_id.is_not(None),
+def _prepare(
+    session_factory: Callable[[], Session],
+    writer: ReminderWriter,
+    batch: list[Recipient],
+    now: datetime,
+) -> list[tuple[str, Mail]]:
+    """Claim a batch's reminders, give its learners their link secrets, and write the emails."""
+    with session_factory() as session:
+        won = claim_batch(session, [(r.key, r.user_id) for r in batch], "learner", now)
+        mine = [r for r in batch if r.key in won]
+        made = create_preferences(
+            session, {r.user_id: r.zone for r in mine if r.secrets is None}, now
         )
-        .order_by(ReviewSession.id.desc())
-        .limit(1)
-    )
-    if latest is not None:
-        return int(latest)
-    first = session.scalar(
-        select(Placement.id).where(Placement.context_id == context_id).order_by(Placement.id)
-    )
-    return int(first) if first is not None else None
-
-
-def course_links(
-    session: Session, user_id: int, courses: Iterable[CourseDue], config: ReminderConfig
-) -> list[CourseLink]:
-    """A signed review link and an LMS link for each course with due reviews."""
-    pref = session.get(ReminderPreference, user_id)
-    generation = pref.link_generation if pref is not None else 1
-    links = []
-    for course in courses:
-        context = session.get(Context, course.context_id)
-        if context is None:
-            continue
-        schedule = session.get(CourseSchedule, course.context_id)
-        platform = session.get(Platform, context.platform_id)
-        token = config.signer.session_token(
-            SessionLink(
-                user_id,
-                course.context_id,
-                _placement_of(session, user_id, course.context_id),
-                generation,
-            )
-        )
-        links.append(
-            CourseLink(
-                title=context.title or context.label or "your course",
-                count=course.count,
-                session_url=f"{config.base_url}/reminders/open/{token}",
-                course_url=(schedule.course_url if schedule and schedule.course_url else "")
-                or (platform.issuer if platform else ""),
-            )
-        )
-    return links
-
-
-def reminder_mail(session: Session, recipient: Recipient, config: ReminderConfig) -> Mail:
-    """The reminder email of one learner: HTML and plain text, with unsubscribe and calendar."""
-    from lti_tool.scheduling.course_settings import ensure_preference
-
-    pref = ensure_preference(session, recipient.user_id, config.default_zone)
-    session.commit()  # the calendar secret and link generation must exist before we link them
-    links = course_links(session, recipient.user_id, recipient.courses, config)
-    unsubscribe = (
-        f"{config.base_url}/reminders/unsubscribe/"
-        f"{config.signer.unsubscribe_token(recipient.user_id)}"
-    )
-    values = {
-        "courses": links,
-        "total": sum(link.count for link in links),
-        "unsubscribe_url": unsubscribe,
-        "calendar_url": f"{config.base_url}/reminders/calendar/{pref.feed_secret}.ics",
-    }
-    total = values["total"]
-    return Mail(
-        to=recipient.email,
-        subject=f"{total} review{'s' if total != 1 else ''} due today",
-        text=templates.get_template("email/reminder.txt").render(values),
-        html=templates.get_template("email/reminder.html").render(values),
-        headers={
-            "List-Unsubscribe": f"<{unsubscribe}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
-    )
+        contexts = {c.context_id for r in mine for c in r.courses}
+        placements = placements_of(session, [r.user_id for r in mine], contexts) if mine else {}
+        session.commit()  # the claims, and the secrets the links carry, exist before any send
+    try:
+        prepared = []
+        for recipient in mine:
+            secrets = recipient.secrets or made[recipient.user_id]
+            links = writer.links(recipient, secrets.link_generation, placements)
+            prepared.append((recipient.key, writer.mail(recipient, secrets, links)))
+        return prepared
+    except Exception:
+        with session_factory() as session, session.begin():
+            release(session, won)  # nothing of this batch left: a later sweep may send it
+        raise

@@ -17,7 +17,6 @@ from lti_tool.lti import claims
 from lti_tool.models import Context, Platform
 from lti_tool.settings import Settings
 from lti_tool.views.course_content import JOBS_KEY
-from tests.browser.conftest import chromium, page  # noqa: F401 - shared browser fixtures
 from tests.conftest import FIXTURES, LiveServer
 from tests.lti.lms import TestLms
 

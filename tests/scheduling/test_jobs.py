@@ -138,6 +138,6 @@ def test_periodic_tasks_are_scheduled(db, tmp_path):
     """Reminders, grade sync and fitting are registered as periodic tasks."""
     jobs = create_jobs(settings_for(db, tmp_path))
     at_night = {t.name for t in jobs.huey.read_periodic(T0.replace(minute=30, hour=3))}
-    assert at_night == {"reminders_sweep", "grade_sync", "fit_courses"}
+    assert at_night == {"reminders_sweep", "grade_sync", "fit_courses", "xapi_flush"}
     midday = {t.name for t in jobs.huey.read_periodic(T0.replace(minute=7, hour=12))}
-    assert midday == {"grade_sync"}
+    assert midday == {"grade_sync", "xapi_flush", "purge_protocol_state"}

@@ -7,18 +7,8 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from tests.views.learner_support import LEARNER, publish_cards
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture
@@ -51,34 +41,34 @@ def lms_page() -> Iterator[tuple[str, dict[str, str]]]:
 @pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_learner_completes_a_session_in_an_lms_iframe_with_the_keyboard(live, lms, lms_page):
+def test_learner_completes_a_session_in_an_lms_iframe_with_the_keyboard(
+    live, lms, lms_page, chromium
+):
     """Answer every card with the keyboard inside a cross-site iframe; no cookie is ever set."""
     _, lt = lms.open_as(LEARNER)
     cards = publish_cards(live, units=2, per_unit=1)
     course_url, frame = lms_page
     frame["src"] = f"{live.url}/learner/?lt={lt}"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
-            page = context.new_page()
-            page.goto(course_url)
-            tool = page.frame_locator("#tool")
-            for number in range(1, len(cards) + 1):
-                tool.get_by_role("heading", name=f"card {number} of {len(cards)}").wait_for()
-                choice = tool.get_by_label("Lock out the machine")
-                choice.focus()
-                page.keyboard.press("Space")
-                assert choice.is_checked()
-                page.keyboard.press("Tab")
-                page.keyboard.press("Enter")
-                verdict = tool.get_by_role("status")
-                verdict.wait_for()
-                assert verdict.inner_text().strip() == "Correct"
-                assert "Lock out the machine" in tool.locator("#right-answer").inner_text()
-                page.keyboard.press("Enter")  # the focused "Next card" / "See your summary"
-            tool.get_by_role("heading", name="Session complete").wait_for()
-            assert "got 2 right" in tool.locator("#score").inner_text()
-            assert context.cookies() == []
-        finally:
-            browser.close()
+    context = chromium.new_context(viewport={"width": 390, "height": 844})  # a phone
+    try:
+        page = context.new_page()
+        page.goto(course_url)
+        tool = page.frame_locator("#tool")
+        for number in range(1, len(cards) + 1):
+            tool.get_by_role("heading", name=f"card {number} of {len(cards)}").wait_for()
+            choice = tool.get_by_label("Lock out the machine")
+            choice.focus()
+            page.keyboard.press("Space")
+            assert choice.is_checked()
+            page.keyboard.press("Tab")
+            page.keyboard.press("Enter")
+            verdict = tool.get_by_role("status")
+            verdict.wait_for()
+            assert verdict.inner_text().strip() == "Correct"
+            assert "Lock out the machine" in tool.locator("#right-answer").inner_text()
+            page.keyboard.press("Enter")  # the focused "Next card" / "See your summary"
+        tool.get_by_role("heading", name="Session complete").wait_for()
+        assert "got 2 right" in tool.locator("#score").inner_text()
+        assert context.cookies() == []
+    finally:
+        context.close()
