@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from lti_tool.ingest.cards import CardKind
@@ -135,11 +136,14 @@ def plan(
     def r_now(card: Candidate) -> float:
         return retrievability(card.stability, card.last_review, now, targets)
 
+    # Only the most forgotten few can fit in the minutes: no need to sort every due card.
+    fits = most_cards(limits.minutes)
     if extra:
-        first = sorted(reviewed, key=r_now)
+        first = heapq.nsmallest(fits, reviewed, key=r_now)
         fresh = new
     else:
-        first = sorted((c for c in reviewed if c.due and c.due < day_end), key=r_now)
+        due = (c for c in reviewed if c.due and c.due < day_end)
+        first = heapq.nsmallest(fits, due, key=r_now)
         fresh = interleave(new)[: max(0, limits.new_allowed)]
     budget = max(1, limits.minutes) * 60
     due_part = _cap(first, budget, at_least_one=True)
@@ -151,20 +155,54 @@ def plan(
     return Plan([c.card_id for c in ordered], min(later) if later else None)
 
 
-def _columns(user_id: int) -> Select:  # type: ignore[type-arg]
-    return (
-        select(
-            Card.id,
-            Card.unit_id,
-            Unit.position,
-            Card.kind,
-            Unit.critical,
-            CardState.due,
-            CardState.stability,
-            CardState.last_review,
-        )
+def most_cards(minutes: int) -> int:
+    """The most cards a session of `minutes` can hold, each taking at least the shortest time."""
+    shortest = min(SECONDS_PER_CARD, *SECONDS_BY_KIND.values())
+    return max(1, minutes) * 60 // shortest + 1
+
+
+_CARD_COLUMNS = (Card.id, Card.unit_id, Unit.position, Card.kind, Unit.critical)
+_NO_UNIT_POSITION = 1_000_000  # cards outside any unit come after every unit
+
+
+def _reviewed(user_id: int, context_id: int, due_before: datetime | None) -> Select:  # type: ignore[type-arg]
+    query = (
+        select(*_CARD_COLUMNS, CardState.due, CardState.stability, CardState.last_review)
+        .select_from(CardState)
+        .join(Card, Card.id == CardState.card_id)
         .outerjoin(Unit, Unit.id == Card.unit_id)
-        .outerjoin(CardState, and_(CardState.card_id == Card.id, CardState.user_id == user_id))
+        .where(
+            CardState.user_id == user_id,
+            CardState.context_id == context_id,
+            Card.context_id == context_id,
+            Card.status == CardStatus.PUBLISHED,
+        )
+    )
+    return query if due_before is None else query.where(CardState.due < due_before)
+
+
+def _new(user_id: int, context_id: int, limit: int | None) -> Select:  # type: ignore[type-arg]
+    seen = select(CardState.id).where(CardState.card_id == Card.id, CardState.user_id == user_id)
+    query = (
+        select(*_CARD_COLUMNS)
+        .outerjoin(Unit, Unit.id == Card.unit_id)
+        .where(Card.context_id == context_id, Card.status == CardStatus.PUBLISHED)
+        .where(~seen.exists())
+    )
+    if limit is None:
+        return query
+    # The order `interleave` gives new cards: round by round (n-th card of every unit), units
+    # in course order (position, then their first card), cards within a unit by id.
+    rank = func.row_number().over(partition_by=Card.unit_id, order_by=Card.id)
+    first = func.min(Card.id).over(partition_by=Card.unit_id)
+    position = func.coalesce(Unit.position, _NO_UNIT_POSITION)
+    ranked = query.add_columns(
+        rank.label("rank"), position.label("unit_order"), first.label("first")
+    ).subquery()
+    return (
+        select(*list(ranked.c)[: len(_CARD_COLUMNS)])
+        .order_by(ranked.c.rank, ranked.c.unit_order, ranked.c.first)
+        .limit(max(0, limit))
     )
 
 
@@ -177,32 +215,18 @@ def load_candidates(
 ) -> list[Candidate]:
     """Published cards with this learner's state: reviewed ones due before `due_before` (all
     when None), and new ones (only the first `new_limit` in interleaved course order)."""
-    published = and_(Card.context_id == context_id, Card.status == CardStatus.PUBLISHED)
-    reviewed = _columns(user_id).where(published, CardState.id.is_not(None))
-    if due_before is not None:
-        reviewed = reviewed.where(CardState.due < due_before)
-    # Rank within the unit, then unit order: the same order `interleave` gives new cards.
-    rank = func.row_number().over(partition_by=Card.unit_id, order_by=Card.id)
-    new = _columns(user_id).add_columns(rank.label("rank")).where(published, CardState.id.is_(None))
-    if new_limit is not None:
-        inner = new.subquery()
-        new = select(*inner.c).order_by(inner.c.rank, inner.c.position, inner.c.id)
-        new = new.limit(max(0, new_limit))
-    # Core execution: the ORM's row processing costs more than the query for 2,000 cards.
+    # Core rows fetched in one go: ORM objects, or row-by-row fetching, cost more than the
+    # queries themselves for a learner with thousands of cards.
     connection = session.connection()
-    rows = list(connection.execute(reviewed)) + list(connection.execute(new))
+    reviewed = connection.execute(_reviewed(user_id, context_id, due_before)).all()
+    new = connection.execute(_new(user_id, context_id, new_limit)).all()
+    none = _NO_UNIT_POSITION
     return [
-        Candidate(
-            row[0],
-            row[1] if row[1] is not None else 0,
-            row[2] if row[2] is not None else 1_000_000,
-            row[3],
-            bool(row[4]),
-            row[5],
-            row[6],
-            row[7],
-        )
-        for row in rows
+        Candidate(card, unit or 0, none if at is None else at, kind, bool(critical), *state)
+        for card, unit, at, kind, critical, *state in reviewed
+    ] + [
+        Candidate(card, unit or 0, none if at is None else at, kind, bool(critical))
+        for card, unit, at, kind, critical in new
     ]
 
 

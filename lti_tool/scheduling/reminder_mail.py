@@ -137,7 +137,8 @@ class ReminderWriter:
     def mail(self, recipient: Recipient, secrets: LinkSecrets, links: list[CourseLink]) -> Mail:
         """The reminder email of one learner: HTML and plain text, with unsubscribe and calendar."""
         base = self.config.base_url
-        unsubscribe = f"{base}/reminders/unsubscribe/{self.config.signer.unsubscribe_token(recipient.user_id)}"
+        token = self.config.signer.unsubscribe_token(recipient.user_id)
+        unsubscribe = f"{base}/reminders/unsubscribe/{token}"
         total = sum(link.count for link in links)
         values = {
             "courses": links,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler, State
@@ -47,12 +47,12 @@ class Targets:
             else (self.desired_retention)
         )
 
-    @property
+    @cached_property
     def decay(self) -> float:
         """FSRS-6 forgetting-curve decay (negative)."""
         return -self.parameters[20]
 
-    @property
+    @cached_property
     def factor(self) -> float:
         """FSRS-6 forgetting-curve factor: R(t = S) is 0.9 by construction."""
         return 0.9 ** (1 / self.decay) - 1

@@ -56,8 +56,13 @@ def build_plan(
     start, end = planner.day_bounds(today, learner.zone)
     started = planner.new_cards_started(session, learner.user_id, learner.context_id, start)
     limits = planner.Limits(schedule.session_minutes, schedule.new_per_day - started)
-    due_before = None if extra else end
-    candidates = planner.load_candidates(session, learner.user_id, learner.context_id, due_before)
+    due_before, new_limit = None, None
+    if not extra:  # an extra round may take any card; a daily one only what fits today
+        due_before = end
+        new_limit = min(max(0, limits.new_allowed), planner.most_cards(limits.minutes))
+    candidates = planner.load_candidates(
+        session, learner.user_id, learner.context_id, due_before, new_limit
+    )
     found = planner.plan(candidates, now, end, targets, limits, extra=extra)
     if extra or (found.next_due is not None and found.next_due < end):
         return found
