@@ -1,18 +1,54 @@
 """One-statement upserts (INSERT ... ON CONFLICT) on PostgreSQL and SQLite.
 
 A launch records course, person, membership and placement on every request; doing each as a
-single statement keeps launches fast and safe when two workers race on the same rows.
+single prebuilt statement keeps launches fast (no per-call statement building) and safe when
+two workers race on the same rows.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
 
 from lti_tool.db import Base
+
+
+def _insert(dialect: str) -> Any:
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+@lru_cache(maxsize=256)
+def _upsert_statement(
+    dialect: str,
+    table: Table,
+    keys: tuple[str, ...],
+    values: tuple[str, ...],
+    on_insert: tuple[str, ...],
+) -> Insert:
+    statement = _insert(dialect)(table).values(
+        {name: bindparam(name, type_=table.c[name].type) for name in keys + values + on_insert}
+    )
+    # With nothing to update, "update" a key column to itself so RETURNING still gives the id.
+    update = {name: statement.excluded[name] for name in values or keys[:1]}
+    return statement.on_conflict_do_update(  # type: ignore[no-any-return]
+        index_elements=list(keys), set_=update
+    ).returning(table.c.id)
+
+
+@lru_cache(maxsize=64)
+def _insert_once_statement(dialect: str, table: Table, columns: tuple[str, ...]) -> Insert:
+    statement = _insert(dialect)(table).values(
+        {name: bindparam(name, type_=table.c[name].type) for name in columns}
+    )
+    # RETURNING, not rowcount: drivers disagree on rowcount for ON CONFLICT DO NOTHING.
+    return statement.on_conflict_do_nothing().returning(  # type: ignore[no-any-return]
+        table.primary_key.columns[0]
+    )
 
 
 def upsert(
@@ -23,29 +59,22 @@ def upsert(
     on_insert: dict[str, Any] | None = None,
 ) -> int:
     """Insert keys+values (+on_insert), or update values where keys exist; returns the row id."""
-    table: Table = model.__table__  # type: ignore[assignment]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    row = {**keys, **values, **(on_insert or {})}
-    # With nothing to update, "update" a key column to itself so RETURNING still gives the id.
-    update = values or {next(iter(keys)): keys[next(iter(keys))]}
-    statement = (
-        insert(table)
-        .values(**row)
-        .on_conflict_do_update(index_elements=list(keys), set_=update)
-        .returning(table.c.id)
+    on_insert = on_insert or {}
+    statement = _upsert_statement(
+        session.get_bind().dialect.name,
+        model.__table__,  # type: ignore[arg-type]
+        tuple(keys),
+        tuple(values),
+        tuple(on_insert),
     )
-    return int(session.execute(statement).scalar_one())
+    return int(session.execute(statement, {**keys, **values, **on_insert}).scalar_one())
 
 
 def insert_once(session: Session, model: type[Base], row: dict[str, Any]) -> bool:
     """Insert a row unless its primary key exists; True if this call inserted it."""
-    table: Table = model.__table__  # type: ignore[assignment]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    first_key = table.primary_key.columns[0]
-    # RETURNING, not rowcount: drivers disagree on rowcount for ON CONFLICT DO NOTHING.
-    inserted = session.execute(
-        insert(table).values(**row).on_conflict_do_nothing().returning(first_key)
-    ).first()
-    return inserted is not None
+    statement = _insert_once_statement(
+        session.get_bind().dialect.name,
+        model.__table__,
+        tuple(row),  # type: ignore[arg-type]
+    )
+    return session.execute(statement, row).first() is not None

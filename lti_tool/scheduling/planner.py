@@ -10,10 +10,10 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import BindParameter, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from lti_tool.ingest.cards import CardKind
@@ -163,71 +163,118 @@ def most_cards(minutes: int) -> int:
 
 _CARD_COLUMNS = (Card.id, Card.unit_id, Unit.position, Card.kind, Unit.critical)
 _NO_UNIT_POSITION = 1_000_000  # cards outside any unit come after every unit
+# Statements are built once with bound parameters: building them per call costs more than
+# PostgreSQL takes to run them.
+_USER: BindParameter[int] = bindparam("user_id")
+_CONTEXT: BindParameter[int] = bindparam("context_id")
 
 
-def _reviewed(user_id: int, context_id: int, due_before: datetime | None) -> Select:  # type: ignore[type-arg]
-    query = (
+def _reviewed_statement() -> Select:  # type: ignore[type-arg]
+    return (
         select(*_CARD_COLUMNS, CardState.due, CardState.stability, CardState.last_review)
         .select_from(CardState)
         .join(Card, Card.id == CardState.card_id)
         .outerjoin(Unit, Unit.id == Card.unit_id)
         .where(
-            CardState.user_id == user_id,
-            CardState.context_id == context_id,
-            Card.context_id == context_id,
+            CardState.user_id == _USER,
+            CardState.context_id == _CONTEXT,
+            Card.context_id == _CONTEXT,
             Card.status == CardStatus.PUBLISHED,
         )
     )
-    return query if due_before is None else query.where(CardState.due < due_before)
 
 
-def _new(user_id: int, context_id: int, limit: int | None) -> Select:  # type: ignore[type-arg]
-    seen = select(CardState.id).where(CardState.card_id == Card.id, CardState.user_id == user_id)
-    query = (
+def _new_statement() -> Select:  # type: ignore[type-arg]
+    seen = select(CardState.id).where(CardState.card_id == Card.id, CardState.user_id == _USER)
+    return (
         select(*_CARD_COLUMNS)
         .outerjoin(Unit, Unit.id == Card.unit_id)
-        .where(Card.context_id == context_id, Card.status == CardStatus.PUBLISHED)
+        .where(Card.context_id == _CONTEXT, Card.status == CardStatus.PUBLISHED)
         .where(~seen.exists())
     )
-    if limit is None:
-        return query
-    # The order `interleave` gives new cards: round by round (n-th card of every unit), units
-    # in course order (position, then their first card), cards within a unit by id.
+
+
+def _first_new_statement() -> Select:  # type: ignore[type-arg]
+    """The first new cards in the order `interleave` gives them, with today's new-card count.
+
+    Round by round (the n-th card of every unit), units in course order (position, then
+    their first card), cards within a unit by id.
+    """
     rank = func.row_number().over(partition_by=Card.unit_id, order_by=Card.id)
     first = func.min(Card.id).over(partition_by=Card.unit_id)
     position = func.coalesce(Unit.position, _NO_UNIT_POSITION)
-    ranked = query.add_columns(
-        rank.label("rank"), position.label("unit_order"), first.label("first")
-    ).subquery()
+    ranked = (
+        _new_statement()
+        .add_columns(rank.label("rank"), position.label("unit_order"), first.label("first"))
+        .subquery()
+    )
+    started = (
+        select(func.count())
+        .select_from(CardState)
+        .where(
+            CardState.user_id == _USER,
+            CardState.context_id == _CONTEXT,
+            CardState.created_at >= bindparam("day_start"),
+        )
+        .scalar_subquery()
+    )
     return (
-        select(*list(ranked.c)[: len(_CARD_COLUMNS)])
+        select(*list(ranked.c)[: len(_CARD_COLUMNS)], started.label("started"))
         .order_by(ranked.c.rank, ranked.c.unit_order, ranked.c.first)
-        .limit(max(0, limit))
+        .limit(bindparam("limit"))
     )
 
 
-def load_candidates(
-    session: Session,
-    user_id: int,
-    context_id: int,
-    due_before: datetime | None = None,
-    new_limit: int | None = None,
-) -> list[Candidate]:
-    """Published cards with this learner's state: reviewed ones due before `due_before` (all
-    when None), and new ones (only the first `new_limit` in interleaved course order)."""
-    # Core rows fetched in one go: ORM objects, or row-by-row fetching, cost more than the
-    # queries themselves for a learner with thousands of cards.
-    connection = session.connection()
-    reviewed = connection.execute(_reviewed(user_id, context_id, due_before)).all()
-    new = connection.execute(_new(user_id, context_id, new_limit)).all()
+_REVIEWED = _reviewed_statement()
+_DUE = _REVIEWED.where(CardState.due < bindparam("due_before"))
+_NEW = _new_statement()
+_FIRST_NEW = _first_new_statement()
+
+
+def _reviewed_candidates(rows: Iterable[Sequence[Any]]) -> list[Candidate]:
     none = _NO_UNIT_POSITION
     return [
         Candidate(card, unit or 0, none if at is None else at, kind, bool(critical), *state)
-        for card, unit, at, kind, critical, *state in reviewed
-    ] + [
-        Candidate(card, unit or 0, none if at is None else at, kind, bool(critical))
-        for card, unit, at, kind, critical in new
+        for card, unit, at, kind, critical, *state in rows
     ]
+
+
+def _new_candidates(rows: Iterable[Sequence[Any]]) -> list[Candidate]:
+    none = _NO_UNIT_POSITION
+    return [
+        Candidate(card, unit or 0, none if at is None else at, kind, bool(critical))
+        for card, unit, at, kind, critical, *_ in rows
+    ]
+
+
+def load_candidates(session: Session, user_id: int, context_id: int) -> list[Candidate]:
+    """Every published card with this learner's state (for an extra round)."""
+    # Core rows fetched in one go: ORM objects, or row-by-row fetching, cost more than the
+    # queries themselves for a learner with thousands of cards.
+    connection = session.connection()
+    keys = {"user_id": user_id, "context_id": context_id}
+    reviewed = connection.execute(_REVIEWED, keys).all()
+    return _reviewed_candidates(reviewed) + _new_candidates(connection.execute(_NEW, keys).all())
+
+
+def load_today(
+    session: Session,
+    user_id: int,
+    context_id: int,
+    day: tuple[datetime, datetime],
+    new_per_day: int,
+    minutes: int,
+) -> list[Candidate]:
+    """Today's candidates: reviewed cards due before the day ends, and the first new cards in
+    interleaved course order that the day still allows (`new_per_day` less those started
+    since the day began) and that could fit in `minutes`."""
+    connection = session.connection()
+    keys = {"user_id": user_id, "context_id": context_id}
+    reviewed = connection.execute(_DUE, {**keys, "due_before": day[1]}).all()
+    limit = min(max(0, new_per_day), most_cards(minutes))
+    new = connection.execute(_FIRST_NEW, {**keys, "day_start": day[0], "limit": limit}).all()
+    allowed = max(0, new_per_day - new[0].started) if new else 0
+    return _reviewed_candidates(reviewed) + _new_candidates(new[:allowed])
 
 
 def next_due_after(

@@ -54,19 +54,19 @@ def build_plan(
     targets = scheduler.targets_for(schedule)
     today = planner.local_day(now, learner.zone)
     start, end = planner.day_bounds(today, learner.zone)
-    started = planner.new_cards_started(session, learner.user_id, learner.context_id, start)
-    limits = planner.Limits(schedule.session_minutes, schedule.new_per_day - started)
-    due_before, new_limit = None, None
-    if not extra:  # an extra round may take any card; a daily one only what fits today
-        due_before = end
-        new_limit = min(max(0, limits.new_allowed), planner.most_cards(limits.minutes))
-    candidates = planner.load_candidates(
-        session, learner.user_id, learner.context_id, due_before, new_limit
-    )
+    user_id, context_id = learner.user_id, learner.context_id
+    # The day's new-card allowance is already applied by load_today; an extra round has none.
+    limits = planner.Limits(schedule.session_minutes, schedule.new_per_day)
+    if extra:
+        candidates = planner.load_candidates(session, user_id, context_id)
+    else:
+        candidates = planner.load_today(
+            session, user_id, context_id, (start, end), schedule.new_per_day, limits.minutes
+        )
     found = planner.plan(candidates, now, end, targets, limits, extra=extra)
     if extra or (found.next_due is not None and found.next_due < end):
         return found
-    later = planner.next_due_after(session, learner.user_id, learner.context_id, end)
+    later = planner.next_due_after(session, user_id, context_id, end)
     return planner.Plan(found.card_ids, later)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from functools import lru_cache
 from datetime import UTC, datetime, timedelta, timezone
 
 from xapi.lrs.exceptions import BadRequest
@@ -33,13 +34,26 @@ _DURATION = re.compile(
     r"(?:T(?=\d)(?:\d+(?:[.,]\d+)?H)?(?:\d+(?:[.,]\d+)?M)?"
     r"(?:\d+(?:[.,]\d+)?S)?)?$)"
 )
+_FRACTION = re.compile(r"[.,]")
 _SHA1 = re.compile(r"^[0-9a-fA-F]{40}$")
 _MAILTO = re.compile(r"^mailto:[^@\s]+@[^@\s]+$")
 
 
+# Statements repeat the same IRIs and language tags (verbs, extension keys, "en-US"):
+# remembering recent answers is cheaper than matching the expression again.
+@lru_cache(maxsize=4096)
+def _iri_text(value: str) -> bool:
+    return bool(_IRI.match(value))
+
+
+@lru_cache(maxsize=256)
+def _language_tag_text(value: str) -> bool:
+    return bool(_LANGTAG.match(value))
+
+
 def is_iri(value: object) -> bool:
     """True for a string with a scheme (absolute IRI)."""
-    return isinstance(value, str) and bool(_IRI.match(value))
+    return isinstance(value, str) and _iri_text(value)
 
 
 def is_uuid(value: object) -> bool:
@@ -49,7 +63,7 @@ def is_uuid(value: object) -> bool:
 
 def is_language_tag(value: object) -> bool:
     """True for an RFC 5646 language tag."""
-    return isinstance(value, str) and bool(_LANGTAG.match(value))
+    return isinstance(value, str) and _language_tag_text(value)
 
 
 def is_sha1(value: object) -> bool:
@@ -85,7 +99,7 @@ def _to_datetime(date: str, time: str, zone: str | None) -> datetime:
     digits = date.replace("-", "")
     fraction = ""
     if "." in time or "," in time:
-        time, fraction = re.split(r"[.,]", time, maxsplit=1)
+        time, fraction = _FRACTION.split(time, maxsplit=1)
     clock = time.replace(":", "").ljust(6, "0")
     micro = int((fraction + "000000")[:6])
     moment = datetime(

@@ -19,7 +19,7 @@ from xapi.lrs.agents import actor_key, agent_key
 from xapi.lrs.bulk import insert_rows, insert_statements
 from xapi.lrs.exceptions import BadRequest, Conflict
 from xapi.lrs.models import LrsActivity, LrsAttachment, LrsStatement, LrsStatementRelation
-from xapi.lrs.validation import check_statement
+from xapi.lrs.validation import check_statements
 from xapi.vocabulary import VERB_VOIDED
 
 _CONTEXT_ACTIVITY_KEYS = ("parent", "grouping", "category", "other")
@@ -41,11 +41,6 @@ def _hash_and_text(statement: Mapping[str, Any]) -> tuple[str, str]:
     significant = {key: value for key, value in statement.items() if key not in _LRS_FIELDS}
     text = _dumps(significant)
     return hashlib.sha256(text.encode()).hexdigest(), text
-
-
-def _payload(significant_text: str, lrs_fields: dict[str, Any]) -> str:
-    """The stored JSON: the client's part (serialised once) with the LRS's fields appended."""
-    return significant_text[:-1] + "," + _dumps(lrs_fields)[1:]
 
 
 @dataclass
@@ -73,9 +68,12 @@ def _activities(statement: Mapping[str, Any]) -> Iterator[tuple[dict[str, Any], 
 
 
 def _related_agents(statement: Mapping[str, Any], *, sub: bool = False) -> Iterator[str]:
-    """Agent keys beyond the actor and object columns (instructor, team, authority, sub-parts)."""
+    """Agent keys beyond the actor and object columns (instructor, team, sub-parts).
+
+    The authority is the same for a whole request, so `Batch` adds it once, not per statement.
+    """
     context = statement.get("context", {})
-    candidates = [context.get("instructor"), context.get("team"), statement.get("authority")]
+    candidates = [context.get("instructor"), context.get("team")]
     candidates += [item.get("agent") for item in context.get("contextAgents", [])]
     candidates += [item.get("group") for item in context.get("contextGroups", [])]
     target = statement.get("object", {})
@@ -100,38 +98,73 @@ def _normalise_context_activities(statement: dict[str, Any]) -> None:
                     activities[key] = [value]
 
 
-def prepare(
-    statement: dict[str, Any],
-    *,
-    tenant: str,
-    authority: dict[str, Any],
-    stored: datetime,
-    version: str,
-) -> Prepared:
-    """Complete a validated statement (id, stored, authority, version) and derive its index rows."""
-    _normalise_context_activities(statement)
-    timestamp = statement.get("timestamp")
-    if version.startswith("2.") and timestamp and not timestamp.endswith("Z"):
-        statement["timestamp"] = formats.format_stored(formats.parse_timestamp(timestamp))
-    received_hash, text = _hash_and_text(statement)
-    statement_id = str(statement.get("id") or uuid.uuid4()).lower()
-    lrs_fields: dict[str, Any] = {
-        "id": statement_id,
-        "stored": formats.format_stored(stored),
-        "authority": authority,
-        "version": statement.get("version") or ("2.0.0" if version.startswith("2.") else "1.0.0"),
-    }
-    if not timestamp:
-        lrs_fields["timestamp"] = lrs_fields["stored"]
-    statement.update(lrs_fields)
-    target = statement["object"]
-    kind = target.get("objectType", "Activity")
-    registration = statement.get("context", {}).get("registration")
-    prepared = Prepared(
-        row={
-            "tenant": tenant,
+@dataclass
+class Batch:
+    """What every statement of one request shares: tenant, authority, stored time, version.
+
+    The shared parts are serialised once per request, not once per statement.
+    """
+
+    tenant: str
+    authority: dict[str, Any]
+    stored: datetime
+    version: str
+
+    def __post_init__(self) -> None:
+        self.stored_text = formats.format_stored(self.stored)
+        self.default_version = "2.0.0" if self.version.startswith("2.") else "1.0.0"
+        self.authority_key = agent_key(self.authority)
+        # The LRS's fields go after the client's, in sorted order like the rest of the payload.
+        self._authority_json = _dumps(self.authority)
+
+    def prepare(self, statement: dict[str, Any]) -> Prepared:
+        """Complete a validated statement (id, stored, authority, version); derive index rows."""
+        _normalise_context_activities(statement)
+        timestamp = statement.get("timestamp")
+        if self.version.startswith("2.") and timestamp and not timestamp.endswith("Z"):
+            statement["timestamp"] = formats.format_stored(formats.parse_timestamp(timestamp))
+        received_hash, text = _hash_and_text(statement)
+        statement_id = str(statement.get("id") or uuid.uuid4()).lower()
+        lrs_fields = self._lrs_fields(statement, statement_id, add_timestamp=not timestamp)
+        statement.update(lrs_fields)
+        prepared = Prepared(row=self._row(statement, statement_id, received_hash))
+        prepared.row["payload"] = text[:-1] + "," + self._lrs_json(lrs_fields)
+        for activity, primary in _activities(statement):
+            if not primary:
+                prepared.relations.append(("activity", activity["id"]))
+            if "definition" in activity:
+                prepared.definitions[activity["id"]] = activity["definition"]
+        prepared.relations += [("agent", key) for key in _related_agents(statement)]
+        if self.authority_key:
+            prepared.relations.append(("agent", self.authority_key))
+        return prepared
+
+    def _lrs_fields(
+        self, statement: dict[str, Any], statement_id: str, *, add_timestamp: bool
+    ) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "id": statement_id,
+            "stored": self.stored_text,
+            "authority": self.authority,
+            "version": statement.get("version") or self.default_version,
+        }
+        if add_timestamp:
+            fields["timestamp"] = self.stored_text
+        return fields
+
+    def _lrs_json(self, fields: dict[str, Any]) -> str:
+        """`_dumps(fields)` without its opening brace, reusing the authority's JSON."""
+        rest = _dumps({key: value for key, value in fields.items() if key != "authority"})
+        return '"authority":' + self._authority_json + "," + rest[1:]
+
+    def _row(self, statement: dict[str, Any], statement_id: str, digest: str) -> dict[str, Any]:
+        target = statement["object"]
+        kind = target.get("objectType", "Activity")
+        registration = statement.get("context", {}).get("registration")
+        return {
+            "tenant": self.tenant,
             "statement_id": uuid.UUID(statement_id),
-            "stored": stored,
+            "stored": self.stored,
             "verb": statement["verb"]["id"],
             "actor_key": actor_key(statement["actor"]),
             "object_activity": target["id"] if kind == "Activity" else None,
@@ -139,17 +172,8 @@ def prepare(
             "object_ref": uuid.UUID(target["id"]) if kind == "StatementRef" else None,
             "registration": uuid.UUID(registration) if registration else None,
             "voided": False,
-            "payload": _payload(text, lrs_fields),
-            "content_hash": received_hash,
+            "content_hash": digest,
         }
-    )
-    for activity, primary in _activities(statement):
-        if not primary:
-            prepared.relations.append(("activity", activity["id"]))
-        if "definition" in activity:
-            prepared.definitions[activity["id"]] = activity["definition"]
-    prepared.relations += [("agent", key) for key in _related_agents(statement)]
-    return prepared
 
 
 def store_statements(
@@ -162,8 +186,7 @@ def store_statements(
     attachments: Mapping[str, tuple[str, bytes]] | None = None,
 ) -> list[str]:
     """Validate and store a batch atomically; known identical ids are skipped, others 409."""
-    for statement in statements:
-        check_statement(statement, version)
+    check_statements(statements, version)
     ids = [str(s["id"]).lower() for s in statements if "id" in s]
     if len(ids) != len(set(ids)):
         raise BadRequest("the batch contains the same statement id twice")
@@ -171,10 +194,8 @@ def store_statements(
     # Stored time is exposed with millisecond precision; keep the column identical so that
     # `since` given a returned `stored` value excludes that statement.
     stored = now.replace(microsecond=now.microsecond // 1000 * 1000)
-    batch = [
-        prepare(s, tenant=tenant, authority=authority, stored=stored, version=version)
-        for s in statements
-    ]
+    shared = Batch(tenant, authority, stored, version)
+    batch = [shared.prepare(s) for s in statements]
     fresh = _drop_known(session, tenant, batch)
     _check_voiding(session, tenant, fresh)
     _insert(session, tenant, fresh)

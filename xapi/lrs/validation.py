@@ -75,6 +75,8 @@ _CONTEXT_KEYS = {
     "extensions",
 }
 _CONTEXT_KEYS_2 = _CONTEXT_KEYS | {"contextAgents", "contextGroups"}
+_ACTIVITY_KEYS = {"objectType", "id", "definition"}
+_CONTEXT_ACTIVITY_KEYS = {"parent", "grouping", "category", "other"}
 _RESULT_KEYS = {"score", "success", "completion", "response", "duration", "extensions"}
 _ATTACHMENT_KEYS = {
     "usageType",
@@ -91,9 +93,8 @@ def obj(value: Any, path: str, allowed: set[str]) -> dict[str, Any]:
     """Require a JSON object with only `allowed` keys."""
     if not isinstance(value, dict):
         raise BadRequest(f"{path} must be a JSON object")
-    unknown = set(value) - allowed
-    if unknown:
-        raise BadRequest(f"{path} has unknown properties {sorted(unknown)}")
+    if not allowed.issuperset(value):
+        raise BadRequest(f"{path} has unknown properties {sorted(set(value) - allowed)}")
     return value
 
 
@@ -132,12 +133,23 @@ def _string(value: Any, path: str) -> None:
         raise BadRequest(f"{path} must be a string")
 
 
-def check_statement(statement: Any, version: str) -> dict[str, Any]:
+Seen = dict[str, Any]
+"""Activities already validated in this batch, by id: an equal one needs no second check."""
+
+
+def check_statements(statements: list[Any], version: str) -> None:
+    """Validate a batch; activities repeated across it (course, module...) are checked once."""
+    seen: Seen = {}
+    for statement in statements:
+        check_statement(statement, version, seen)
+
+
+def check_statement(statement: Any, version: str, seen: Seen | None = None) -> dict[str, Any]:
     """Validate one statement as received; returns it."""
     statement = obj(statement, "statement", _STATEMENT_KEYS)
     if "id" in statement and not formats.is_uuid(statement["id"]):
         raise BadRequest("statement.id must be a UUID")
-    _statement_core(statement, "statement", version)
+    _statement_core(statement, "statement", version, {} if seen is None else seen)
     if "stored" in statement:
         formats.parse_timestamp(statement["stored"], "statement.stored")
     if "authority" in statement:
@@ -147,17 +159,17 @@ def check_statement(statement: Any, version: str) -> dict[str, Any]:
     return statement
 
 
-def _statement_core(statement: dict[str, Any], path: str, version: str) -> None:
+def _statement_core(statement: dict[str, Any], path: str, version: str, seen: Seen) -> None:
     for key in ("actor", "verb", "object"):
         if key not in statement:
             raise BadRequest(f"{path}.{key} is required")
     check_actor(statement["actor"], f"{path}.actor")
     _verb(statement["verb"], f"{path}.verb")
-    _object(statement["object"], f"{path}.object", version, sub=path != "statement")
+    _object(statement["object"], f"{path}.object", version, seen, sub=path != "statement")
     if "result" in statement:
         _result(statement["result"], f"{path}.result")
     if "context" in statement:
-        _context(statement["context"], f"{path}.context", statement["object"], version)
+        _context(statement["context"], f"{path}.context", statement["object"], version, seen)
     if "timestamp" in statement:
         formats.parse_timestamp(statement["timestamp"], f"{path}.timestamp")
     if "attachments" in statement:
@@ -197,12 +209,12 @@ def _verb(value: Any, path: str) -> None:
         language_map(verb["display"], f"{path}.display")
 
 
-def _object(value: Any, path: str, version: str, *, sub: bool) -> None:
+def _object(value: Any, path: str, version: str, seen: Seen, *, sub: bool) -> None:
     if not isinstance(value, dict):
         raise BadRequest(f"{path} must be a JSON object")
     kind = value.get("objectType", "Activity")
     if kind == "Activity":
-        activity(value, path)
+        activity(value, path, seen)
     elif kind == "Agent":
         check_agent(value, path, object_type_required=True)
     elif kind == "Group":
@@ -210,7 +222,7 @@ def _object(value: Any, path: str, version: str, *, sub: bool) -> None:
     elif kind == "StatementRef":
         statement_ref(value, path)
     elif kind == "SubStatement" and not sub:
-        _substatement(value, path, version)
+        _substatement(value, path, version, seen)
     else:
         raise BadRequest(f"{path}.objectType {kind!r} is not allowed here")
 
@@ -224,19 +236,25 @@ def statement_ref(value: Any, path: str) -> None:
         raise BadRequest(f"{path}.id must be a UUID")
 
 
-def _substatement(value: dict[str, Any], path: str, version: str) -> None:
+def _substatement(value: dict[str, Any], path: str, version: str, seen: Seen) -> None:
     obj(value, path, _SUB_KEYS)
-    _statement_core(value, path, version)
+    _statement_core(value, path, version, seen)
 
 
-def activity(value: Any, path: str) -> None:
-    """Validate an Activity object."""
-    act = obj(value, path, {"objectType", "id", "definition"})
+def activity(value: Any, path: str, seen: Seen | None = None) -> None:
+    """Validate an Activity object (skipped when `seen` holds an equal, valid one)."""
+    if seen is not None and isinstance(value, dict) and isinstance(value.get("id"), str):
+        known = seen.get(value["id"])
+        if known is not None and known == value:
+            return
+    act = obj(value, path, _ACTIVITY_KEYS)
     if act.get("objectType", "Activity") != "Activity":
         raise BadRequest(f"{path}.objectType must be 'Activity'")
     iri(act.get("id"), f"{path}.id")
     if "definition" in act:
         _definition(act["definition"], f"{path}.definition")
+    if seen is not None:
+        seen[act["id"]] = act
 
 
 def _definition(value: Any, path: str) -> None:
@@ -320,7 +338,7 @@ def _score(value: Any, path: str) -> None:
         raise BadRequest(f"{path}.raw must lie between min and max")
 
 
-def _context(value: Any, path: str, target: Any, version: str) -> None:
+def _context(value: Any, path: str, target: Any, version: str, seen: Seen) -> None:
     allowed = _CONTEXT_KEYS_2 if version.startswith("2.") else _CONTEXT_KEYS
     context = obj(value, path, allowed)
     if "registration" in context and not formats.is_uuid(context["registration"]):
@@ -342,16 +360,16 @@ def _context(value: Any, path: str, target: Any, version: str) -> None:
     if "extensions" in context:
         extensions(context["extensions"], f"{path}.extensions")
     if "contextActivities" in context:
-        _context_activities(context["contextActivities"], f"{path}.contextActivities")
+        _context_activities(context["contextActivities"], f"{path}.contextActivities", seen)
     _context_agents(context, path)
 
 
-def _context_activities(value: Any, path: str) -> None:
-    activities = obj(value, path, {"parent", "grouping", "category", "other"})
+def _context_activities(value: Any, path: str, seen: Seen) -> None:
+    activities = obj(value, path, _CONTEXT_ACTIVITY_KEYS)
     for key, entry in activities.items():
         items = entry if isinstance(entry, list) else [entry]
         for index, item in enumerate(items):
-            activity(item, f"{path}.{key}[{index}]")
+            activity(item, f"{path}.{key}[{index}]", seen)
 
 
 def _context_agents(context: dict[str, Any], path: str) -> None:
