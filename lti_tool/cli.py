@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import threading
 from collections.abc import Iterator
@@ -80,19 +81,28 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     settings = _settings(ctx)
     ctx.invoke(init)
     app = create_app(settings)
+    consumer = None
     if not settings.redis_url:
         # One machine, no Redis: run the background jobs (imports, reminders, grades, xAPI
         # delivery) in this process so `serve` is all a newcomer needs.
         from lti_tool.jobs import default_jobs
 
-        default_jobs().huey.create_consumer(workers=2, periodic=True).start()
+        consumer = default_jobs().huey.create_consumer(workers=2, periodic=True)
+        handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+        consumer.start()
+        for sig, handler in handlers.items():  # Ctrl+C must stop the server, not just the jobs
+            signal.signal(sig, handler)
         from lti_tool.cli_xapi import start_forwarder
 
         start_forwarder(Database(settings.database_url), settings, threading.Event())
         click.echo("background jobs and xAPI delivery: running in this process")
     if settings.demo_enabled:
         click.echo(f"Demo LMS: {settings.base_url.rstrip('/')}/demo/")
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        if consumer is not None:
+            consumer.stop(graceful=False)
 
 
 @main.group()
@@ -297,3 +307,7 @@ def _register_subcommands() -> None:
 
 
 _register_subcommands()
+
+
+if __name__ == "__main__":
+    main()

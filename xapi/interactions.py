@@ -8,13 +8,16 @@ from xapi.events import CardInteraction, Component
 from xapi.exceptions import StatementBuildError
 from xapi.vocabulary import ACTIVITY_TYPE_INTERACTION, InteractionType
 
-_CHOICE_LIKE = {InteractionType.CHOICE, InteractionType.SEQUENCING}
+CHOICE_LIKE = frozenset({InteractionType.CHOICE, InteractionType.SEQUENCING})
 
 
-def _components(items: tuple[Component, ...], lang: str) -> InteractionComponentList:
+def _check_unique(items: tuple[Component, ...]) -> None:
     ids = [item.id for item in items]
     if len(set(ids)) != len(ids):
         raise StatementBuildError("interaction component ids must be unique")
+
+
+def _components(items: tuple[Component, ...], lang: str) -> InteractionComponentList:
     return InteractionComponentList(
         [
             InteractionComponent(id=item.id, description=LanguageMap({lang: item.text}))
@@ -29,7 +32,7 @@ def _check_pattern(card: CardInteraction) -> None:
         pattern not in {"true", "false"} for pattern in card.correct_responses
     ):
         raise StatementBuildError("a true-false card's correct response is 'true' or 'false'")
-    if kind in _CHOICE_LIKE:
+    if kind in CHOICE_LIKE:
         known = {choice.id for choice in card.choices}
         for pattern in card.correct_responses:
             if any(part not in known for part in pattern.split("[,]")):
@@ -44,14 +47,25 @@ def _check_pattern(card: CardInteraction) -> None:
                     raise StatementBuildError(f"card {card.card_id}: bad matching pair {pair!r}")
 
 
-def interaction_definition(card: CardInteraction, lang: str) -> ActivityDefinition:
-    """The cmi.interaction definition of a card, with components and correctResponsesPattern."""
+def check_card(card: CardInteraction) -> None:
+    """Raise StatementBuildError unless the card makes a valid cmi.interaction definition."""
     kind = card.interaction_type
-    if kind in _CHOICE_LIKE and not card.choices:
+    if kind in CHOICE_LIKE and not card.choices:
         raise StatementBuildError(f"card {card.card_id}: a {kind} card needs choices")
     if kind is InteractionType.MATCHING and not (card.source and card.target):
         raise StatementBuildError(f"card {card.card_id}: a matching card needs source and target")
     _check_pattern(card)
+    if kind in CHOICE_LIKE:
+        _check_unique(card.choices)
+    if kind is InteractionType.MATCHING:
+        _check_unique(card.source)
+        _check_unique(card.target)
+
+
+def interaction_definition(card: CardInteraction, lang: str) -> ActivityDefinition:
+    """The cmi.interaction definition of a card, with components and correctResponsesPattern."""
+    check_card(card)
+    kind = card.interaction_type
     definition = ActivityDefinition(
         type=ACTIVITY_TYPE_INTERACTION,
         name=LanguageMap({lang: card.title}),
@@ -60,7 +74,7 @@ def interaction_definition(card: CardInteraction, lang: str) -> ActivityDefiniti
     )
     if card.correct_responses:
         definition.correct_responses_pattern = list(card.correct_responses)
-    if kind in _CHOICE_LIKE:
+    if kind in CHOICE_LIKE:
         definition.choices = _components(card.choices, lang)
     if kind is InteractionType.MATCHING:
         definition.source = _components(card.source, lang)

@@ -20,7 +20,18 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Index, String, Text, UniqueConstraint, Uuid, delete, func, select, update
+from sqlalchemy import (
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from tincan import Statement
 
@@ -74,6 +85,10 @@ class OutboxEntry(XapiBase):
     sent_at: Mapped[datetime | None]
 
 
+# Compiled once and cached by SQLAlchemy: the learner's answer pays for one plain INSERT.
+_INSERT = insert(OutboxEntry)
+
+
 def enqueue(
     session: Session,
     statement: Statement | dict[str, Any],
@@ -81,22 +96,30 @@ def enqueue(
     *,
     version: str = XAPI_VERSION_1,
     now: datetime | None = None,
-) -> OutboxEntry:
-    """Add a statement to the outbox in the caller's transaction (no flush, no commit)."""
+) -> uuid.UUID:
+    """Add a statement to the outbox in the caller's transaction; returns its id.
+
+    One INSERT on the session's connection: no ORM unit of work, no flush of the caller's other
+    pending objects, no commit. Pass a body from `StatementBuilder.build_body` for the cheapest
+    path (a tincan Statement is converted with `statement_dict` first).
+    """
     body = statement if isinstance(statement, dict) else statement_dict(statement, version)
     moment = now or utcnow()
-    entry = OutboxEntry(
-        statement_id=statement_id(body),
-        lrs_key=lrs_key,
-        version=version,
-        body=json.dumps(body, separators=(",", ":")),
-        created_at=moment,
-        attempts=0,
-        next_attempt_at=moment,
-        status=OutboxStatus.PENDING.value,
+    identifier = statement_id(body)
+    session.connection().execute(
+        _INSERT,
+        {
+            "statement_id": identifier,
+            "lrs_key": lrs_key,
+            "version": version,
+            "body": json.dumps(body, separators=(",", ":")),
+            "created_at": moment,
+            "attempts": 0,
+            "next_attempt_at": moment,
+            "status": OutboxStatus.PENDING.value,
+        },
     )
-    session.add(entry)
-    return entry
+    return identifier
 
 
 @dataclass(frozen=True)
@@ -162,37 +185,41 @@ class Forwarder:
     def claim(self) -> list[Claimed]:
         """Claim up to batch_size due rows by pushing their next attempt past the lease."""
         now = self.clock()
+        # Oldest due first, in the order of the due index (no sort of the whole queue).
         due = (
             select(OutboxEntry.id)
             .where(OutboxEntry.status == OutboxStatus.PENDING.value)
             .where(OutboxEntry.next_attempt_at <= now)
-            .order_by(OutboxEntry.id)
+            .order_by(OutboxEntry.next_attempt_at, OutboxEntry.id)
             .limit(self.batch_size)
+        )
+        claim = update(OutboxEntry).values(
+            next_attempt_at=now + self.lease, attempts=OutboxEntry.attempts + 1
         )
         with self.session_factory() as session, session.begin():
             if session.get_bind().dialect.name == "postgresql":
-                # Lock first, then update: PostgreSQL may re-run a LIMIT subquery inside
-                # UPDATE ... IN (...), and SKIP LOCKED keeps concurrent forwarders apart.
-                ids: Any = list(session.scalars(due.with_for_update(skip_locked=True)))
+                # One statement: the locked CTE runs once (a LIMIT subquery inside IN (...) may
+                # be re-run), and SKIP LOCKED keeps concurrent forwarders apart.
+                locked = (
+                    due.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
+                )
+                claim = claim.where(OutboxEntry.id == locked.c.id)
             else:
                 # SQLite: one UPDATE ... RETURNING is atomic (single writer).
-                ids = due.scalar_subquery()
-            claim = (
-                update(OutboxEntry)
-                .where(OutboxEntry.id.in_(ids))
-                .where(OutboxEntry.status == OutboxStatus.PENDING.value)
-                .where(OutboxEntry.next_attempt_at <= now)
-                .values(next_attempt_at=now + self.lease, attempts=OutboxEntry.attempts + 1)
-                .returning(
-                    OutboxEntry.id,
-                    OutboxEntry.statement_id,
-                    OutboxEntry.lrs_key,
-                    OutboxEntry.body,
-                    OutboxEntry.attempts,
+                claim = claim.where(OutboxEntry.id.in_(due.scalar_subquery())).where(
+                    OutboxEntry.status == OutboxStatus.PENDING.value,
+                    OutboxEntry.next_attempt_at <= now,
                 )
+            returning = claim.returning(
+                OutboxEntry.id,
+                OutboxEntry.statement_id,
+                OutboxEntry.lrs_key,
+                OutboxEntry.body,
+                OutboxEntry.attempts,
             )
-            rows = session.execute(claim, execution_options={"synchronize_session": False}).all()
-        return sorted((Claimed(*row) for row in rows), key=lambda item: item.id)
+            rows = session.execute(returning, execution_options={"synchronize_session": False})
+            claimed = [Claimed(*row) for row in rows]
+        return sorted(claimed, key=lambda item: item.id)
 
     def forward_once(self) -> ForwardReport:
         """Claim one batch, send it per LRS, record the outcomes."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
 from typing import Any
 
 from tincan import (
@@ -27,36 +27,18 @@ from tincan import (
 
 from xapi import events as ev
 from xapi import vocabulary as v
+from xapi.bodies import (
+    Body,
+    BodyBuilder,
+    add_context_agents,
+    format_duration,
+    format_timestamp,
+    score_values,
+)
 from xapi.exceptions import SessionOrderError, StatementBuildError
 from xapi.interactions import interaction_definition
 
 _Builder = Callable[[Any], Statement]
-
-
-def format_timestamp(value: datetime) -> str:
-    """UTC timestamp with milliseconds and a Z, valid under both ISO 8601 and RFC 3339."""
-    if value.tzinfo is None:
-        raise StatementBuildError("timestamps must be timezone-aware")
-    utc = value.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-
-
-def format_duration(value: timedelta) -> str:
-    """ISO 8601 duration such as PT1H2M3.45S (millisecond precision)."""
-    if value < timedelta(0):
-        raise StatementBuildError("a duration cannot be negative")
-    millis = round(value.total_seconds() * 1000)
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    seconds = f"{rest / 1000:.3f}".rstrip("0").rstrip(".")
-    text = "PT"
-    if hours:
-        text += f"{hours}H"
-    if minutes:
-        text += f"{minutes}M"
-    if rest or text == "PT":
-        text += f"{seconds}S"
-    return text
 
 
 class StatementBuilder:
@@ -94,6 +76,15 @@ class StatementBuilder:
         statement.id = event.statement_id
         statement.timestamp = event.occurred_at.astimezone(UTC)
         return statement
+
+    def build_body(self, event: ev.AnyEvent, version: str = v.XAPI_VERSION_1) -> Body:
+        """`statement_dict(self.build(event), version)`, built directly (the outbox's hot path)."""
+        bodies = BodyBuilder(
+            self.vocabulary,
+            identify_by_email=self.identify_by_email,
+            include_names=self.include_names,
+        )
+        return bodies.build(event, version)
 
     # -- parts ------------------------------------------------------------------------------
 
@@ -275,24 +266,8 @@ class StatementBuilder:
 
 
 def _score(answer: ev.AnswerResult) -> Score | None:
-    values = {
-        "scaled": answer.score_scaled,
-        "raw": answer.score_raw,
-        "min": answer.score_min,
-        "max": answer.score_max,
-    }
-    present = {key: value for key, value in values.items() if value is not None}
-    if not present:
-        return None
-    scaled = present.get("scaled")
-    if scaled is not None and not -1 <= scaled <= 1:
-        raise StatementBuildError("score.scaled must be between -1 and 1")
-    low, high, raw = present.get("min"), present.get("max"), present.get("raw")
-    if low is not None and high is not None and low > high:
-        raise StatementBuildError("score.min must not exceed score.max")
-    if raw is not None and ((low is not None and raw < low) or (high is not None and raw > high)):
-        raise StatementBuildError("score.raw must lie between score.min and score.max")
-    return Score(**present)
+    present = score_values(answer)
+    return None if present is None else Score(**present)
 
 
 def check_session_order(events: Sequence[ev.AnyEvent]) -> None:
@@ -332,21 +307,8 @@ def statement_dict(statement: Statement, version: str = v.XAPI_VERSION_1) -> dic
     if result is not None and result.duration is not None:
         body["result"]["duration"] = format_duration(result.duration)
     if version == v.XAPI_VERSION_2:
-        _add_context_agents(body)
+        add_context_agents(body)
     return body
-
-
-def _add_context_agents(body: dict[str, Any]) -> None:
-    context = body.get("context")
-    if not context or "instructor" not in context:
-        return
-    context["contextAgents"] = [
-        {
-            "objectType": "contextAgent",
-            "agent": context["instructor"],
-            "relevantTypes": [v.ROLE_INSTRUCTOR],
-        }
-    ]
 
 
 def to_json(statement: Statement, version: str = v.XAPI_VERSION_1) -> str:

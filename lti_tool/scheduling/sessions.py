@@ -7,12 +7,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fsrs import Rating, State
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from lti_tool import learning_events
 from lti_tool.models import Card, Placement, Unit
-from lti_tool.models.review import CardState, ReviewLog, ReviewSession
+from lti_tool.models.review import (
+    CardState,
+    CourseSchedule,
+    ReminderPreference,
+    ReviewLog,
+    ReviewSession,
+)
 from lti_tool.scheduling import grading, planner, scheduler
 from lti_tool.scheduling.course_settings import ensure_schedule
 from lti_tool.scheduling.exceptions import SessionNotFoundError, StaleAnswerError
@@ -103,16 +109,48 @@ def start_or_resume(
     return review, found
 
 
-def find_session(session: Session, learner: Learner, public_id: str) -> ReviewSession:
-    """The learner's own session by its public id (404 for anyone else's)."""
+def _public_key(public_id: str) -> uuid.UUID:
     try:
-        key = uuid.UUID(public_id)
+        return uuid.UUID(public_id)
     except ValueError:
         raise SessionNotFoundError("no such review session") from None
-    found = session.scalars(select(ReviewSession).where(ReviewSession.public_id == key)).first()
-    if found is None or found.user_id != learner.user_id or found.context_id != learner.context_id:
+
+
+def _owned(found: ReviewSession | None, user_id: int, context_id: int) -> ReviewSession:
+    if found is None or found.user_id != user_id or found.context_id != context_id:
         raise SessionNotFoundError("no such review session")
     return found
+
+
+def find_session(session: Session, learner: Learner, public_id: str) -> ReviewSession:
+    """The learner's own session by its public id (404 for anyone else's)."""
+    key = _public_key(public_id)
+    found = session.scalars(select(ReviewSession).where(ReviewSession.public_id == key)).first()
+    return _owned(found, learner.user_id, learner.context_id)
+
+
+def find_session_and_zone(
+    session: Session, user_id: int, context_id: int, public_id: str, default_zone: str
+) -> tuple[ReviewSession, str]:
+    """The learner's own session and their time zone, in one query (404 for anyone else's)."""
+    key = _public_key(public_id)
+    row = session.execute(
+        select(ReviewSession, ReminderPreference.time_zone)
+        .outerjoin(ReminderPreference, ReminderPreference.user_id == ReviewSession.user_id)
+        .where(ReviewSession.public_id == key)
+    ).first()
+    found = _owned(row[0] if row else None, user_id, context_id)
+    return found, (row[1] if row and row[1] else default_zone)
+
+
+def current_card(session: Session, review: ReviewSession) -> tuple[Card, Unit | None]:
+    """The card a session is waiting for, and its unit (one query)."""
+    row = session.execute(
+        select(Card, Unit)
+        .outerjoin(Unit, Unit.id == Card.unit_id)
+        .where(Card.id == review.plan[review.position])
+    ).one()
+    return row[0], row[1]
 
 
 def _scope(session: Session, learner: Learner, review: ReviewSession) -> learning_events.EventScope:
@@ -150,17 +188,19 @@ def answer(
     returned as it was, never counted twice. The caller commits; a concurrent duplicate
     fails that commit on the unique key and should then call `recorded`.
     """
-    existing = recorded(session, review, position)
-    if existing is not None:
-        return existing
+    # Logs exist exactly for the positions before review.position (both commit together),
+    # so only an earlier position can be a repeat worth looking up.
+    if position < review.position:
+        existing = recorded(session, review, position)
+        if existing is not None:
+            return existing
     if position != review.position or position >= len(review.plan):
         raise StaleAnswerError("this card is not the one your review is waiting for")
-    card = session.get(Card, review.plan[position])
-    assert card is not None
-    unit = session.get(Unit, card.unit_id) if card.unit_id else None
+    card, unit, state, schedule = _answer_rows(session, learner, review.plan[position])
     grade = grading.check(card.kind, card.data or {}, form)
-    state = _state_for(session, learner, card.id, now)
-    targets = scheduler.targets_for(ensure_schedule(session, learner.context_id))
+    if state is None:
+        state = _new_state(session, learner, card.id, now)
+    targets = scheduler.targets_for(schedule or ensure_schedule(session, learner.context_id))
     rating = scheduler.rating_for(grade.correct, grade.self_rating)
     result = scheduler.review(
         state, card.id, rating, now, targets, critical=bool(unit and unit.critical)
@@ -200,22 +240,34 @@ def answer(
     return Outcome(card, unit, grade, state.due, finished)
 
 
-def _state_for(session: Session, learner: Learner, card_id: int, now: datetime) -> CardState:
-    state = session.scalars(
-        select(CardState).where(CardState.user_id == learner.user_id, CardState.card_id == card_id)
-    ).first()
-    if state is None:
-        state = CardState(
-            user_id=learner.user_id,
-            card_id=card_id,
-            context_id=learner.context_id,
-            state=int(State.Learning),
-            due=now,
-            reps=0,
-            lapses=0,
-            created_at=now,
+def _answer_rows(
+    session: Session, learner: Learner, card_id: int
+) -> tuple[Card, Unit | None, CardState | None, CourseSchedule | None]:
+    """The card, its unit, the learner's state of it and the course settings, in one query."""
+    row = session.execute(
+        select(Card, Unit, CardState, CourseSchedule)
+        .outerjoin(Unit, Unit.id == Card.unit_id)
+        .outerjoin(
+            CardState, and_(CardState.card_id == Card.id, CardState.user_id == learner.user_id)
         )
-        session.add(state)
+        .outerjoin(CourseSchedule, CourseSchedule.context_id == learner.context_id)
+        .where(Card.id == card_id)
+    ).one()
+    return row[0], row[1], row[2], row[3]
+
+
+def _new_state(session: Session, learner: Learner, card_id: int, now: datetime) -> CardState:
+    state = CardState(
+        user_id=learner.user_id,
+        card_id=card_id,
+        context_id=learner.context_id,
+        state=int(State.Learning),
+        due=now,
+        reps=0,
+        lapses=0,
+        created_at=now,
+    )
+    session.add(state)
     return state
 
 

@@ -82,10 +82,7 @@ def home() -> str:
 
 
 def _card_page(review: ReviewSession, context: Context | None) -> str:
-    session = db_session()
-    card = session.get(Card, review.plan[review.position])
-    assert card is not None
-    unit = session.get(Unit, card.unit_id) if card.unit_id else None
+    card, unit = sessions.current_card(db_session(), review)
     return render_template(
         "learner/card.html",
         review=review,
@@ -121,14 +118,14 @@ def card_view(card: Card, seed: str) -> dict[str, Any]:
 @require_role(Role.NONE)
 def answer(public_id: str) -> Response | str:
     """Record an answer (idempotently) and show the feedback with the right answer."""
-    session, learner = db_session(), _learner()
+    session, (review, learner) = db_session(), _answering(public_id)
     position = request.form.get("position", type=int, default=-1)
     form = {key: request.form.getlist(key) for key in request.form if key != "lt"}
     now = utcnow()
     shown_at = request.form.get("shown_at", type=int, default=0)
     duration = timedelta(milliseconds=max(0, int(now.timestamp() * 1000) - shown_at))
     try:
-        review, outcome = _record(learner, public_id, position, form, duration)
+        review, outcome = _record(learner, review, position, form, duration)
     except StaleAnswerError:
         session.rollback()
         return redirect(_home_url(), code=303)  # type: ignore[return-value]
@@ -141,17 +138,37 @@ def answer(public_id: str) -> Response | str:
     )
 
 
+def _answering(public_id: str) -> tuple[ReviewSession, sessions.Learner]:
+    """The session being answered and its learner, time zone included, in one query."""
+    identity, rt = current_identity(), runtime()
+    if identity.user_id is None:
+        raise NotFound("your LMS launched the tool anonymously, so there is no review to keep")
+    review, zone = sessions.find_session_and_zone(
+        db_session(),
+        identity.user_id,
+        identity.context_id,
+        public_id,
+        rt.settings.reminder_time_zone,
+    )
+    learner = sessions.Learner(
+        identity.user_id, identity.context_id, identity.placement_id, zone, rt.settings.base_url
+    )
+    return review, learner
+
+
 def _record(
     learner: sessions.Learner,
-    public_id: str,
+    review: ReviewSession,
     position: int,
     form: dict[str, list[str]],
     duration: timedelta,
 ) -> tuple[ReviewSession, sessions.Outcome]:
     """Answer and commit; a concurrent duplicate of the same answer returns the first outcome."""
     session = db_session()
+    public_id = str(review.public_id)
     for attempt in (1, 2):
-        review = sessions.find_session(session, learner, public_id)
+        if attempt == 2:
+            review = sessions.find_session(session, learner, public_id)
         try:
             outcome = sessions.answer(session, learner, review, position, form, utcnow(), duration)
             session.commit()

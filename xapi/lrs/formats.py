@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from functools import lru_cache
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 
 from xapi.lrs.exceptions import BadRequest
 
