@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -102,6 +103,37 @@ class StateSigner:
         return LoginState(state, nonce, issuer, client_id, target or None, digest or None, query)
 
 
+@dataclass(frozen=True)
+class LoginTarget:
+    """What a login needs of a platform registration."""
+
+    issuer: str
+    client_id: str
+    auth_login_url: str
+
+
+# Logins only read the registration, and the launch checks it again in the database, so a
+# short-lived per-process copy is safe and spares every login a database round trip.
+LOGIN_CACHE_SECONDS = 10.0
+_targets: dict[tuple[str, str | None], tuple[float, LoginTarget]] = {}
+
+
+def login_target(session: Session, issuer: str, client_id: str | None) -> LoginTarget | None:
+    """The registration a login goes to (cached briefly; unknown platforms are never cached)."""
+    key = (issuer, client_id)
+    cached = _targets.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    platform = DbToolConf(session).find_platform(issuer, client_id)
+    if platform is None:
+        return None
+    target = LoginTarget(platform.issuer, platform.client_id, platform.auth_login_url)
+    if len(_targets) > 1000:
+        _targets.clear()
+    _targets[key] = (time.monotonic() + LOGIN_CACHE_SECONDS, target)
+    return target
+
+
 def start_login(
     session: Session, signer: StateSigner, params: dict[str, str], base_url: str
 ) -> LoginStart:
@@ -115,7 +147,7 @@ def start_login(
             status=400,
             advice="Start the tool from your LMS; this address is not meant to be opened directly.",
         )
-    platform = DbToolConf(session).find_platform(issuer, params.get("client_id") or None)
+    platform = login_target(session, issuer, params.get("client_id") or None)
     if platform is None:
         raise LaunchError(
             f"no platform is registered for issuer {issuer!r}"
