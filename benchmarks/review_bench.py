@@ -200,7 +200,12 @@ def gunicorn(url: str, port: int, threads: int) -> Iterator[str]:
         MICROREVIEW_ENV="test",
         MICROREVIEW_LOG_LEVEL="WARNING",
     )
-    workers = ["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []
+    # gthread keeps connections alive: longer than a learner thinks, as a load balancer would.
+    workers = (
+        ["--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "30"]
+        if threads > 1
+        else []
+    )
     process = subprocess.Popen(
         [
             str(REPO_ROOT / ".venv/bin/gunicorn"),

@@ -279,7 +279,8 @@ def course_import(
     """Import FILE (an export file or unpacked folder) now and print a JSON summary."""
     from pathlib import Path
 
-    from lti_tool.course_import import ImportStatus, create_import, ensure_context, run_import
+    from lti_tool.course_content import ensure_context
+    from lti_tool.course_import import ImportStatus, create_import, run_import
 
     settings = _settings(ctx)
     db = Database(settings.database_url)

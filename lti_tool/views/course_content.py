@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
 
+from lti_tool import course_content as content
 from lti_tool import course_import as service
 from lti_tool.ingest.cards import CardKind
 from lti_tool.ingest.sanitize import rewrite_asset_urls
@@ -53,15 +54,15 @@ def _back(endpoint: str, **values: Any) -> Response:
 def units() -> str:
     """The course's micro-units in course order, grouped by module, with minutes and cards."""
     identity, session = current_identity(), db_session()
-    rows = service.course_units(session, identity.context_id)
+    rows = content.course_units(session, identity.context_id)
     modules = [(title, list(group)) for (_, title), group in groupby(rows, _module_of)]
     return render_template(
         "content/units.html",
         modules=modules,
         units=rows,
         minutes=sum(u.minutes for u in rows),
-        counts=service.card_counts(session, identity.context_id),
-        imports=service.recent_imports(session, identity.context_id),
+        counts=content.card_counts(session, identity.context_id),
+        imports=content.recent_imports(session, identity.context_id),
         lt=launch_token(),
     )
 
@@ -76,7 +77,7 @@ def critical() -> Response:
     """Mark the checked units as critical (higher retention target) and the others not."""
     identity, session = current_identity(), db_session()
     chosen = set(request.form.getlist("critical", type=int))
-    for unit in service.course_units(session, identity.context_id):
+    for unit in content.course_units(session, identity.context_id):
         unit.critical = unit.id in chosen
     session.commit()
     return _back(".units")
@@ -93,7 +94,7 @@ def upload_form() -> str:
         max_mib=config.max_upload_bytes // service.MiB,
         formats=service.ACCEPTED_FORMATS,
         accept=service.ACCEPT_ATTRIBUTE,
-        reimport=bool(service.course_units(session, identity.context_id)),
+        reimport=bool(content.course_units(session, identity.context_id)),
         lt=launch_token(),
     )
 
@@ -117,7 +118,7 @@ def upload() -> Response:
 def progress(import_id: int) -> str:
     """An import's progress bar while it runs; its summary and changes, or its error, after."""
     identity = current_identity()
-    row = service.find_import(db_session(), identity.context_id, import_id)
+    row = content.find_import(db_session(), identity.context_id, import_id)
     return render_template(
         "content/import.html", run=row, error=row.summary.get("error"), lt=launch_token()
     )
@@ -127,7 +128,7 @@ def progress(import_id: int) -> str:
 @require_role(Role.INSTRUCTOR)
 def status(import_id: int) -> dict[str, Any]:
     """The import's status as JSON, for the progress bar."""
-    row = service.find_import(db_session(), current_identity().context_id, import_id)
+    row = content.find_import(db_session(), current_identity().context_id, import_id)
     return {"status": row.status, "progress": row.progress, "message": row.message}
 
 
@@ -136,8 +137,8 @@ def status(import_id: int) -> dict[str, Any]:
 def unit(unit_id: int) -> str:
     """One unit as learners will read it, with its cards."""
     identity, session = current_identity(), db_session()
-    found = service.find_unit(session, identity.context_id, unit_id)
-    cards = service.course_cards(session, identity.context_id, unit_id=found.id)
+    found = content.find_unit(session, identity.context_id, unit_id)
+    cards = content.course_cards(session, identity.context_id, unit_id=found.id)
     return render_template("content/unit.html", unit=found, cards=cards, lt=launch_token())
 
 
@@ -148,8 +149,8 @@ def cards() -> str:
     identity, session = current_identity(), db_session()
     wanted = request.args.get("status", "")
     status = CardStatus(wanted) if wanted in set(CardStatus) else None
-    rows = service.course_cards(session, identity.context_id, status=status)
-    titles = {u.id: u.title for u in service.course_units(session, identity.context_id)}
+    rows = content.course_cards(session, identity.context_id, status=status)
+    titles = {u.id: u.title for u in content.course_units(session, identity.context_id)}
     return render_template(
         "content/cards.html", cards=rows, status=status, titles=titles, lt=launch_token()
     )
@@ -162,8 +163,8 @@ def publish_drafts() -> Response:
     identity, session = current_identity(), db_session()
     unit_id = request.form.get("unit", type=int)
     if unit_id is not None:
-        service.find_unit(session, identity.context_id, unit_id)
-    count = service.publish_drafts(session, identity.context_id, unit_id)
+        content.find_unit(session, identity.context_id, unit_id)
+    count = content.publish_drafts(session, identity.context_id, unit_id)
     session.commit()
     log.info("published %s draft cards in context %s", count, identity.context_id)
     if unit_id is not None:
@@ -176,7 +177,7 @@ def publish_drafts() -> Response:
 def card(card_id: int) -> tuple[str, int] | Response:
     """The card editor: prompt and answers; saving keeps the card's status."""
     identity, session = current_identity(), db_session()
-    found = service.find_card(session, identity.context_id, card_id)
+    found = content.find_card(session, identity.context_id, card_id)
     answers, error = answers_text(found.kind, found.data or {}), ""
     if request.method == "POST":
         answers = request.form.get("answers", "")
@@ -185,7 +186,7 @@ def card(card_id: int) -> tuple[str, int] | Response:
         except ValueError as exc:
             error = str(exc)
         else:
-            service.edit_card(found, request.form.get("prompt_html", ""), data)
+            content.edit_card(found, request.form.get("prompt_html", ""), data)
             session.commit()
             return _back(".card", card_id=found.id, saved=1)
     return _card_page(found, found.prompt_html, answers, error)
@@ -205,7 +206,7 @@ def _card_page(card: Card, prompt: str, answers: str, error: str) -> tuple[str, 
 def card_status(card_id: int) -> Response:
     """Publish (approve), retire or send a card back to draft."""
     identity, session = current_identity(), db_session()
-    found = service.find_card(session, identity.context_id, card_id)
+    found = content.find_card(session, identity.context_id, card_id)
     action = request.form.get("action", "")
     if action in ACTIONS:
         found.status = ACTIONS[action]
@@ -219,7 +220,7 @@ def new_card() -> tuple[str, int] | Response:
     """Add a manual card (a draft), optionally to a unit."""
     identity, session = current_identity(), db_session()
     unit_id = request.values.get("unit", type=int)
-    found = service.find_unit(session, identity.context_id, unit_id) if unit_id else None
+    found = content.find_unit(session, identity.context_id, unit_id) if unit_id else None
     form = {"kind": request.form.get("kind", CardKind.SHORT_ANSWER.value), "error": ""}
     if request.method == "POST":
         try:
@@ -229,7 +230,7 @@ def new_card() -> tuple[str, int] | Response:
         except ValueError as exc:
             form["error"] = str(exc)
         else:
-            made = service.add_manual_card(session, identity.context_id, found, kind, prompt, data)
+            made = content.add_manual_card(session, identity.context_id, found, kind, prompt, data)
             session.commit()
             return _back(".card", card_id=made.id)
     page = render_template(
@@ -243,7 +244,7 @@ def new_card() -> tuple[str, int] | Response:
 @require_role(Role.NONE)
 def asset(path: str) -> Response:
     """A figure of the caller's own course (any role); other courses' files are never found."""
-    found = service.find_asset(db_session(), current_identity().context_id, path)
+    found = content.find_asset(db_session(), current_identity().context_id, path)
     inline = found.content_type in INLINE_TYPES
     response = Response(found.data, mimetype=found.content_type)
     response.headers["Content-Disposition"] = "inline" if inline else "attachment"

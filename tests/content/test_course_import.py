@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from lti_tool import course_import
-from lti_tool.course_import import ImportConfig, ImportStatus, edit_card, run_import, store_upload
+from lti_tool import course_content, course_import
+from lti_tool.course_content import edit_card
+from lti_tool.course_import import ImportConfig, ImportStatus, run_import, store_upload
 from lti_tool.db import utcnow
 from lti_tool.ingest.exceptions import ArchiveLimitError
 from lti_tool.ingest.importer import diff, import_course
@@ -121,7 +122,7 @@ def test_reimport_keeps_unchanged_cards_updates_changed_and_retires_removed(
     old = import_course(write_course(folder, pages(V1)))
     import_path(course, folder)
     with course.db.session() as s:
-        course_import.publish_drafts(s, course.context_id)
+        course_content.publish_drafts(s, course.context_id)
     states = _add_progress(course)
     before = _cards(course)
     new = import_course(write_course(folder, pages(V2)))
