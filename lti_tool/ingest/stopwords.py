@@ -1,6 +1,6 @@
 """English word lists that keep cloze blanks and key terms meaningful."""
 
-STOP_WORDS = frozenset(  # noqa: SIM905 - a word list reads better as text
+STOP_WORDS = frozenset(
     """
     a able about above across after afterwards again against all almost alone along already
     also also although always am among amongst an and another any anyhow anyone anything
@@ -26,7 +26,7 @@ STOP_WORDS = frozenset(  # noqa: SIM905 - a word list reads better as text
     """.split()
 )
 
-GENERIC_WORDS = frozenset(  # noqa: SIM905
+GENERIC_WORDS = frozenset(
     """
     able above allow allowed allows also another answer answers area areas ask asked
     available bad become becomes began begin below best better big call called came case
