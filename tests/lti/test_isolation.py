@@ -120,3 +120,21 @@ def test_same_nonce_replayed_to_two_workers_is_accepted_once(lms, live, database
         assert sorted(results) == [303, 401, 401, 401]
     finally:
         other.stop()
+
+
+def test_removed_platform_cannot_launch_even_while_logins_are_cached(lms, live):
+    """A login may still redirect for a few seconds after removal; the launch is refused."""
+    from lti_tool.platforms import remove_platform
+
+    issuer = _second_platform(live)
+    first = lms.login(iss=issuer, client_id="b-client")  # caches the registration
+    assert first.state
+    with live.db.session() as s:
+        remove_platform(s, issuer, "b-client")
+    login = lms.login(iss=issuer, client_id="b-client")
+    body = lms.claims(
+        login.nonce, iss=issuer, aud="b-client", azp="b-client", **{claims.DEPLOYMENT_ID: "b-dep"}
+    )
+    response = lms.post_launch(login, lms.sign(body))
+    assert response.status_code == 401
+    assert "removed" in response.text
