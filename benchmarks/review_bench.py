@@ -590,6 +590,26 @@ def write_section(body: str) -> None:
     RESULTS.write_text(updated)
 
 
+# The figures before the batched sweep, the leaner answer path and the bounded session build
+# (run of 2026-11-26 04:01 UTC, same machine), kept for comparison.
+BEFORE = [
+    "### Before (2026-11-26 04:01 UTC run, previous code)",
+    "- answer POST, gunicorn 2 sync workers, 50 learners, 3 s think time: median 78.4 ms, "
+    "p99 754.8 ms; ~15 statements a POST; no think time: median 897 ms, p99 1076 ms",
+    "- reminder sweep incl. sending (aiosmtpd in a thread of the sweep's process): 250k states "
+    "59.48 s, 500k 112.21 s, 1M 365.23 s (5,000 emails, 3 commits each); selection 0.4-0.8 s",
+    "- session build, 2,000 cards: PostgreSQL median 45.4 ms, SQLite 34.2 ms; that run did "
+    "not ANALYZE after seeding, which alone cost PostgreSQL ~25 ms (nested-loop plans): the "
+    "previous code with ANALYZE measured 18.1-18.7 ms on PostgreSQL and 19.6-21.6 ms on SQLite "
+    "(A/B at 05:08 UTC, load ~2.5, same plans chosen by both)",
+]
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages of the machine."""
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def main() -> None:
     """Run the chosen benchmarks and record them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -599,7 +619,8 @@ def main() -> None:
     quick = args.quick
     parts: list[str] = [
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, `benchmarks/review_bench.py`"
-        f"{' --quick' if quick else ''}, 2-core machine shared with other work.",
+        f"{' --quick' if quick else ''}, 2-core machine shared with other work; load average "
+        f"at start {load_average()}.",
         "",
     ]
     if args.only in (None, "answer"):
@@ -618,6 +639,7 @@ def main() -> None:
     if args.only in (None, "session"):
         parts += ["### Building a session"]
         parts += [*bench_session(cards=2000, runs=20 if quick else 100), ""]
+    parts += [f"Load average at the end: {load_average()}.", "", *BEFORE]
     if args.only is None:
         write_section("\n".join(parts))
     else:

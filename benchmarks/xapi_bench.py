@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
@@ -245,14 +246,15 @@ def bulk_load(engine: Engine, count: int, learners: int) -> None:
     template = statement_dict(BUILDER.build(answer("x")))
     now = datetime.now(UTC)
     rng = random.Random(42)
-    table = LrsStatement.__table__
+    table = cast(Table, LrsStatement.__table__)
     columns = (
         "tenant, statement_id, stored, verb, actor_key, object_activity, registration, "
         "voided, content_hash, payload"
     )
     raw = engine.raw_connection()
     try:
-        with raw.cursor() as cur:
+        driver: Any = raw.driver_connection
+        with driver.cursor() as cur:
             for index in table.indexes:
                 cur.execute(f"DROP INDEX IF EXISTS {index.name}")
             with cur.copy(f"COPY xapi_lrs_statement ({columns}) FROM STDIN") as copy:

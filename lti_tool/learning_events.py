@@ -124,7 +124,7 @@ def scope_for(
 
 
 def _emit(session: Session, scope: EventScope, event: xev.AnyEvent, now: datetime) -> uuid.UUID:
-    statement = builder_for(scope.base_url).build(event)
+    statement = builder_for(scope.base_url).build_body(event)
     enqueue(session, statement, lrs_key(scope.platform_id), now=now)
     return event.statement_id
 

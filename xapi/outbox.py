@@ -1,9 +1,9 @@
 """Transactional outbox: statements are stored with the change that caused them, then forwarded.
 
-`enqueue` only adds a row to the caller's session, so the statement commits (or rolls back) with
-the learner's answer. `Forwarder` claims due rows in batches, sends them under their fixed ids
-and records the outcome; a crashed forwarder's claim simply expires and the rows go again under
-the same ids, which an LRS answers with 204 or 409 (both mean delivered).
+`enqueue` only inserts a row in the caller's transaction, so the statement commits (or rolls
+back) with the learner's answer. `Forwarder` claims due rows in batches, sends them under their
+fixed ids and records the outcome; a crashed forwarder's claim simply expires and the rows go
+again under the same ids, which an LRS answers with 204 or 409 (both mean delivered).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from tincan import Statement
 
 from xapi.client import LrsClient
-from xapi.db import BigIntPk, XapiBase, utcnow
+from xapi.db import BigIntPk, XapiBase, one_of, utcnow
 from xapi.exceptions import (
     LrsConflictError,
     LrsHttpError,
@@ -323,7 +323,7 @@ class Forwarder:
             if outcome.sent:
                 session.execute(
                     update(OutboxEntry)
-                    .where(OutboxEntry.id.in_(outcome.sent))
+                    .where(one_of(session, OutboxEntry.id, outcome.sent))
                     .values(status=OutboxStatus.SENT.value, sent_at=now, last_error=None),
                     execution_options={"synchronize_session": False},
                 )

@@ -10,7 +10,6 @@ message over one SMTP connection, and while one batch is on the wire the next is
 from __future__ import annotations
 
 import logging
-import time as time_module
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -321,9 +320,6 @@ def _prepare(
             secrets = recipient.secrets or made[recipient.user_id]
             links = writer.links(recipient, secrets.link_generation, placements)
             prepared.append((recipient.key, writer.mail(recipient, secrets, links)))
-            # Hand the GIL to the SMTP thread, whose reply has likely arrived: without this
-            # it waits out the interpreter's 5 ms switch interval for every SMTP round trip.
-            time_module.sleep(0)
         return prepared
     except Exception:
         with session_factory() as session, session.begin():

@@ -8,15 +8,17 @@ from datetime import datetime, timedelta
 
 import pytest
 from itsdangerous import TimestampSigner
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lti_tool import create_app
 from lti_tool.db import Database
 from lti_tool.jobs import reminder_config, run_reminders
 from lti_tool.models.review import CardState, ReminderPreference, ReminderSend
+from lti_tool.scheduling import reminders
 from lti_tool.scheduling.digest import send_digests
 from lti_tool.scheduling.links import SessionLink, revoke_links
 from lti_tool.scheduling.mailer import Mailer, SmtpConfig
+from lti_tool.scheduling.reminder_mail import ReminderWriter
 from lti_tool.scheduling.reminders import sweep
 from lti_tool.settings import Settings
 from tests.scheduling.builders import T0, build_course
@@ -295,3 +297,71 @@ def test_calendar_feed_lists_review_days_and_parses_back(db, smtp, zone):
     counts = sorted(summaries.values())
     assert counts == ["Microreview: 1 card to review", "Microreview: 2 cards to review"]
     assert client.get("/reminders/calendar/wrong.ics").status_code == 404
+
+
+def test_a_sweep_in_batches_sends_everyone_once_over_one_connection(db, smtp, monkeypatch):
+    """Claimed in batches, every due learner gets one email, all over one SMTP connection."""
+    inbox, port = smtp
+    peers: list[object] = []
+    real_handle = type(inbox).handle_DATA
+
+    async def handle_data(self, server, session, envelope):
+        peers.append(session.peer)
+        return await real_handle(self, server, session, envelope)
+
+    monkeypatch.setattr(type(inbox), "handle_DATA", handle_data)
+    monkeypatch.setattr(reminders, "BATCH", 2)
+    with db.session() as s:
+        rows = build_course(s, learners=5)
+    make_due(db, rows)
+    report = run_reminders(db, settings_for(db, port), MORNING)
+    assert report.sent == 5
+    assert sorted(m["To"] for m in inbox.messages) == [
+        f"person{i}@example.org" for i in range(1, 6)
+    ]
+    assert len(set(peers)) == 1
+    with db.session() as s:
+        assert set(s.scalars(select(ReminderSend.status))) == {"sent"}
+        assert s.scalar(select(func.count()).select_from(ReminderPreference)) == 5
+
+
+def test_a_sweep_that_fails_while_writing_releases_only_what_was_not_sent(db, smtp, monkeypatch):
+    """An error mid-sweep keeps sent reminders sent; the unsent ones go out on the next run."""
+    inbox, port = smtp
+    monkeypatch.setattr(reminders, "BATCH", 2)
+    with db.session() as s:
+        rows = build_course(s, learners=5)
+    make_due(db, rows)
+    settings = settings_for(db, port)
+    real_mail, written = ReminderWriter.mail, []
+
+    def failing_mail(self, recipient, secrets, links):
+        if len(written) == 3:
+            raise RuntimeError("template broke")
+        written.append(recipient.user_id)
+        return real_mail(self, recipient, secrets, links)
+
+    monkeypatch.setattr(ReminderWriter, "mail", failing_mail)
+    with pytest.raises(RuntimeError):
+        run_reminders(db, settings, MORNING)
+    assert len(inbox.messages) == 2  # the first batch went out before the error
+    monkeypatch.setattr(ReminderWriter, "mail", real_mail)
+    assert run_reminders(db, settings, MORNING + timedelta(minutes=15)).sent == 3
+    assert sorted(m["To"] for m in inbox.messages) == [
+        f"person{i}@example.org" for i in range(1, 6)
+    ]
+
+
+def test_an_unreachable_server_releases_every_claim_of_the_sweep(db, smtp, monkeypatch):
+    """With the SMTP server down, no claim is kept: the next run reminds every learner once."""
+    inbox, port = smtp
+    monkeypatch.setattr(reminders, "BATCH", 2)
+    with db.session() as s:
+        rows = build_course(s, learners=5)
+    make_due(db, rows)
+    down = run_reminders(db, settings_for(db, free_port()), MORNING)
+    assert (down.sent, down.failed) == (0, 5)
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(ReminderSend)) == 0
+    assert run_reminders(db, settings_for(db, port), MORNING + timedelta(minutes=15)).sent == 5
+    assert len(inbox.messages) == 5

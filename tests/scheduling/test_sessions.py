@@ -217,3 +217,43 @@ def test_extra_round_offers_cards_when_nothing_is_due(db):
         extra, _ = sessions.start_or_resume(s, learner, T0 + timedelta(minutes=5), extra=True)
         assert none is None
         assert extra is not None and extra.extra and len(extra.plan) == 2
+
+
+def test_todays_new_cards_are_loaded_in_the_planners_interleaved_order(db):
+    """The database picks the same first new cards as interleaving all of them would."""
+    from lti_tool.models import Unit
+    from lti_tool.scheduling import planner
+    from tests.scheduling.builders import add_card
+
+    with db.session() as s:
+        rows = build_course(s, units=3, cards_per_unit=3)
+        units = [s.get(Unit, unit_id) for unit_id in rows.unit_ids]
+        units[0].position, units[1].position, units[2].position = 5, 1, 5  # a tie, reordered
+        loose = [add_card(s, rows.context_id, None, f"loose{i}").id for i in range(2)]
+        extra = add_card(s, rows.context_id, rows.unit_ids[1], "late").id
+    learner = learner_of(rows)
+    day = (T0 - timedelta(hours=9), T0 + timedelta(hours=15))
+    with db.session() as s:
+        every = planner.load_candidates(s, learner.user_id, rows.context_id)
+        expected = planner.interleave(sorted(every, key=lambda c: (c.unit_position, c.card_id)))
+        assert {c.card_id for c in every} >= {*loose, extra}
+        for limit in (1, 3, 7, len(every)):
+            today = planner.load_today(s, learner.user_id, rows.context_id, day, limit, 60)
+            assert [c.card_id for c in today] == [c.card_id for c in expected[:limit]]
+
+
+def test_todays_new_cards_respect_what_the_day_already_started(db):
+    """New cards already met today count against the day's allowance."""
+    from lti_tool.scheduling import planner
+
+    with db.session() as s:
+        rows = build_course(s, units=2, cards_per_unit=4)
+    learner = learner_of(rows)
+    with db.session() as s:
+        review, _ = sessions.start_or_resume(s, learner, T0)
+        for position in range(3):
+            sessions.answer(s, learner, review, position, RIGHT, T0, timedelta(seconds=5))
+    day = (T0 - timedelta(hours=9), T0 + timedelta(hours=15))
+    with db.session() as s:
+        today = planner.load_today(s, learner.user_id, rows.context_id, day, 5, 60)
+        assert len([c for c in today if c.is_new]) == 2

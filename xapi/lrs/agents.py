@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from xapi.lrs import formats
@@ -105,8 +106,17 @@ def agent_key(agent: dict[str, Any]) -> str | None:
         return "openid:" + str(agent["openid"])
     account = agent.get("account")
     if isinstance(account, dict):
-        return "account:" + json.dumps([account.get("homePage"), account.get("name")])
+        home, name = account.get("homePage"), account.get("name")
+        if isinstance(home, str) and isinstance(name, str):
+            return _account_key(home, name)
+        return "account:" + json.dumps([home, name])
     return None
+
+
+@lru_cache(maxsize=4096)
+def _account_key(home: str, name: str) -> str:
+    # Batches repeat the same learners and the same authority.
+    return "account:" + json.dumps([home, name])
 
 
 def anonymous_group_key(group: dict[str, Any]) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from xapi.db import utcnow
+from xapi.db import one_of, utcnow
 from xapi.lrs import formats
 from xapi.lrs.agents import actor_key, agent_key
 from xapi.lrs.bulk import insert_rows, insert_statements
@@ -34,13 +34,27 @@ def _dumps(value: Any) -> str:
 
 def content_hash(statement: Mapping[str, Any]) -> str:
     """Hash of what the client sent (not what the LRS adds), to tell duplicates from conflicts."""
-    return _hash_and_text(statement)[0]
+    return _hash_and_text(_significant(statement))[0]
 
 
-def _hash_and_text(statement: Mapping[str, Any]) -> tuple[str, str]:
-    significant = {key: value for key, value in statement.items() if key not in _LRS_FIELDS}
-    text = _dumps(significant)
+def _significant(statement: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in statement.items() if key not in _LRS_FIELDS}
+
+
+def _hash_and_text(significant: dict[str, Any]) -> tuple[str, str]:
+    # Serialised once, in the order received: sorting keys would cost more than the rest of
+    # preparing a statement. A known id whose hash differs is compared by content instead
+    # (`_same_content`), so key order (or hashes of older versions) never makes a false 409.
+    text = json.dumps(significant, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest(), text
+
+
+def _same_content(stored: dict[str, Any], significant: dict[str, Any]) -> bool:
+    """Whether a stored statement holds what a client sent again (ignoring the LRS's fields)."""
+    old = _significant(stored)
+    if "timestamp" not in significant and old.get("timestamp") == stored.get("stored"):
+        del old["timestamp"]  # the LRS filled it in from `stored`
+    return _dumps(old) == _dumps(significant)
 
 
 @dataclass
@@ -48,6 +62,7 @@ class Prepared:
     """A statement ready to insert: its stored JSON, index columns and relation rows."""
 
     row: dict[str, Any]
+    significant: dict[str, Any] = field(default_factory=dict)
     relations: list[tuple[str, str]] = field(default_factory=list)
     definitions: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -123,11 +138,12 @@ class Batch:
         timestamp = statement.get("timestamp")
         if self.version.startswith("2.") and timestamp and not timestamp.endswith("Z"):
             statement["timestamp"] = formats.format_stored(formats.parse_timestamp(timestamp))
-        received_hash, text = _hash_and_text(statement)
+        significant = _significant(statement)
+        received_hash, text = _hash_and_text(significant)
         statement_id = str(statement.get("id") or uuid.uuid4()).lower()
         lrs_fields = self._lrs_fields(statement, statement_id, add_timestamp=not timestamp)
         statement.update(lrs_fields)
-        prepared = Prepared(row=self._row(statement, statement_id, received_hash))
+        prepared = Prepared(self._row(statement, statement_id, received_hash), significant)
         prepared.row["payload"] = text[:-1] + "," + self._lrs_json(lrs_fields)
         for activity, primary in _activities(statement):
             if not primary:
@@ -153,9 +169,14 @@ class Batch:
         return fields
 
     def _lrs_json(self, fields: dict[str, Any]) -> str:
-        """`_dumps(fields)` without its opening brace, reusing the authority's JSON."""
-        rest = _dumps({key: value for key, value in fields.items() if key != "authority"})
-        return '"authority":' + self._authority_json + "," + rest[1:]
+        """The LRS's fields as JSON members (closing the object), the authority's JSON reused."""
+        rest = {key: value for key, value in fields.items() if key != "authority"}
+        return (
+            '"authority":'
+            + self._authority_json
+            + ","
+            + json.dumps(rest, separators=(",", ":"))[1:]
+        )
 
     def _row(self, statement: dict[str, Any], statement_id: str, digest: str) -> dict[str, Any]:
         target = statement["object"]
@@ -207,15 +228,34 @@ def _drop_known(session: Session, tenant: str, batch: list[Prepared]) -> list[Pr
     wanted = [p.row["statement_id"] for p in batch]
     rows = session.execute(
         select(LrsStatement.statement_id, LrsStatement.content_hash).where(
-            LrsStatement.tenant == tenant, LrsStatement.statement_id.in_(wanted)
+            LrsStatement.tenant == tenant, one_of(session, LrsStatement.statement_id, wanted)
         )
     )
     known = {statement_id: digest for statement_id, digest in rows}
-    for prepared in batch:
-        existing = known.get(prepared.row["statement_id"])
-        if existing is not None and existing != prepared.row["content_hash"]:
-            raise Conflict(f"statement {prepared.row['statement_id']} exists with other content")
+    differing = [
+        p
+        for p in batch
+        if known.get(p.row["statement_id"], p.row["content_hash"]) != p.row["content_hash"]
+    ]
+    if differing:
+        _check_same_content(session, tenant, differing)
     return [p for p in batch if p.row["statement_id"] not in known]
+
+
+def _check_same_content(session: Session, tenant: str, batch: list[Prepared]) -> None:
+    """409 unless each statement equals the stored one with its id (same content, other text)."""
+    ids = [p.row["statement_id"] for p in batch]
+    rows = session.execute(
+        select(LrsStatement.statement_id, LrsStatement.payload).where(
+            LrsStatement.tenant == tenant, one_of(session, LrsStatement.statement_id, ids)
+        )
+    )
+    stored = {statement_id: payload for statement_id, payload in rows}
+    for prepared in batch:
+        if not _same_content(
+            json.loads(stored[prepared.row["statement_id"]]), prepared.significant
+        ):
+            raise Conflict(f"statement {prepared.row['statement_id']} exists with other content")
 
 
 def _check_voiding(session: Session, tenant: str, batch: list[Prepared]) -> None:

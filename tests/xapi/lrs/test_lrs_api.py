@@ -181,3 +181,30 @@ def test_agents_resource_returns_a_person(http):
     """GET /agents returns a Person object with array-valued identifiers."""
     person = http.get("agents", params={"agent": AGENT}).json()
     assert person == {"objectType": "Person", "mbox": ["mailto:lee@example.edu"]}
+
+
+def _reordered(value):
+    """The same JSON value with every object's keys in reverse order."""
+    if isinstance(value, dict):
+        return {key: _reordered(value[key]) for key in reversed(list(value))}
+    if isinstance(value, list):
+        return [_reordered(item) for item in value]
+    return value
+
+
+def test_statement_sent_again_in_other_key_order_is_a_duplicate_not_a_conflict(
+    http, builder, make_answer
+):
+    """A known id with the same content (any key order, no timestamp) is 204; other content 409."""
+    body = statement_dict(builder.build(make_answer()))
+    del body["timestamp"]  # the LRS fills it in; sending it again without one is no change
+    params = {"statementId": body["id"]}
+    assert http.put("statements", params=params, json=body).status_code == 204
+    assert http.put("statements", params=params, json=_reordered(body)).status_code == 204
+    assert http.post("statements", json=[_reordered(body)]).status_code == 200
+    changed = dict(body, result=dict(body["result"], success=not body["result"]["success"]))
+    assert http.put("statements", params=params, json=changed).status_code == 409
+    score = dict(body["result"]["score"], scaled=int(body["result"]["score"]["scaled"]))
+    other_number = dict(body, result=dict(body["result"], score=score))
+    assert http.put("statements", params=params, json=other_number).status_code == 409
+    assert http.get("statements", params=params).json()["result"] == body["result"]
