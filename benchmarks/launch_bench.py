@@ -2,7 +2,8 @@
 
 The load generator plays the LMS: it serves its JWKS, starts each login at the tool, signs
 an id_token with the nonce the tool chose, and posts it back with the state cookie, like a
-browser would. It runs asyncio + httpx in one process and reports its own CPU use.
+browser would. It runs asyncio + aiohttp in one process and reports its own CPU use (an
+httpx client saturated one core at about 400 requests/s here, below what the target needs).
 
 Usage: python benchmarks/launch_bench.py [--seconds 20] [--concurrency 32]
 """
@@ -26,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+import aiohttp
 import httpx
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -170,40 +172,45 @@ class Lms:
         return jwt.encode(body, self.key, algorithm="RS256", headers={"kid": self.kid})
 
 
-async def one_launch(client: httpx.AsyncClient, lms: Lms, sub: str) -> None:
+async def one_launch(client: aiohttp.ClientSession, lms: Lms, sub: str) -> None:
     params = {
         "iss": ISSUER,
         "client_id": CLIENT,
         "login_hint": sub,
         "target_link_uri": lms.base + "/lti/launch",
     }
-    login = await client.get(lms.base + "/lti/login", params=params)
-    if login.status_code != 302:
-        raise RuntimeError(f"login {login.status_code}")
-    query = parse_qs(urlparse(login.headers["location"]).query)
+    async with client.get(lms.base + "/lti/login", params=params, allow_redirects=False) as login:
+        if login.status != 302:
+            raise RuntimeError(f"login {login.status}")
+        query = parse_qs(urlparse(login.headers["Location"]).query)
+        # Like a browser, send back the cookie the login set.
+        cookies = {name: morsel.value for name, morsel in login.cookies.items()}
     state, nonce = query["state"][0], query["nonce"][0]
-    cookies = {f"mr_state_{state}": state}
-    launch = await client.post(
-        lms.base + "/lti/launch",
-        cookies=cookies,
-        data={"id_token": lms.token(nonce, sub), "state": state},
-    )
-    if launch.status_code != 303:
-        raise RuntimeError(f"launch {launch.status_code}: {launch.text[:200]}")
+    data = {"id_token": lms.token(nonce, sub), "state": state}
+    async with client.post(
+        lms.base + "/lti/launch", data=data, cookies=cookies, allow_redirects=False
+    ) as launch:
+        if launch.status != 303:
+            raise RuntimeError(f"launch {launch.status}: {(await launch.text())[:200]}")
 
 
-async def health(client: httpx.AsyncClient, base: str) -> None:
-    r = await client.get(base + "/health")
-    if r.status_code != 200:
-        raise RuntimeError(f"health {r.status_code}")
+async def health(client: aiohttp.ClientSession, base: str) -> None:
+    async with client.get(base + "/health") as r:
+        await r.read()
+        if r.status != 200:
+            raise RuntimeError(f"health {r.status}")
 
 
 async def load(fn, concurrency: int, seconds: float) -> tuple[list[float], int]:  # type: ignore[no-untyped-def]
     latencies: list[float] = []
     errors = 0
     deadline = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=30, follow_redirects=False) as client:
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    timeout = aiohttp.ClientTimeout(total=30)
+    # Cookies go per request (each flow is its own browser), so the session keeps none.
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=timeout, cookie_jar=aiohttp.DummyCookieJar()
+    ) as client:
 
         async def worker(n: int) -> None:
             nonlocal errors
@@ -290,7 +297,7 @@ def main() -> None:
     write_section(
         "launch",
         f"""
-Script: `benchmarks/launch_bench.py` (gunicorn, 2 sync workers, PostgreSQL; asyncio + httpx
+Script: `benchmarks/launch_bench.py` (gunicorn, 2 sync workers, PostgreSQL; asyncio + aiohttp
 load generator in one process playing the LMS; concurrency {args.concurrency}; {args.runs} runs of
 {args.seconds:.0f} s, medians). Target: >= 250 launches/s, p99 < 300 ms, zero errors.
 
