@@ -10,6 +10,7 @@ import click
 
 from lti_tool.db import Database
 from lti_tool.settings import Settings, load_settings
+from xapi.client import LrsConfig
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -202,25 +203,31 @@ def lrs_embedded(ctx: click.Context, issuer: str, client_id: str) -> None:
     click.echo("statements now go to the embedded LRS (new credentials: see `xapi lrs show`)")
 
 
+def _platform_lrs(settings: Settings, issuer: str, client_id: str) -> tuple[str, LrsConfig]:
+    """A platform's LRS mode and how to reach it (embedded credentials created on first use)."""
+    from lti_tool.lrs_connections import connection, lrs_config
+    from lti_tool.platforms import find_platform
+    from lti_tool.secret_box import SecretBox
+
+    box = SecretBox(settings.secret_key)
+    db = Database(settings.database_url)
+    try:
+        with db.session() as session:
+            row = connection(session, find_platform(session, issuer, client_id).id, box)
+            return row.mode, lrs_config(row, settings.base_url, box, settings.http_timeout)
+    finally:
+        db.engine.dispose()
+
+
 @lrs.command("show")
 @_platform_options
 @click.option("--reveal", is_flag=True, help="Also print the secret (for a compliance team).")
 @click.pass_context
 def lrs_show(ctx: click.Context, issuer: str, client_id: str, reveal: bool) -> None:
     """Print a platform's LRS endpoint and credentials."""
-    from lti_tool.lrs_connections import connection, lrs_config
-    from lti_tool.platforms import find_platform
-    from lti_tool.secret_box import SecretBox
     from xapi.client import BasicCredentials
 
-    settings = _settings(ctx)
-    box = SecretBox(settings.secret_key)
-    db = Database(settings.database_url)
-    with db.session() as session:
-        row = connection(session, find_platform(session, issuer, client_id).id, box)
-        config = lrs_config(row, settings.base_url, box, settings.http_timeout)
-        mode = row.mode
-    db.engine.dispose()
+    mode, config = _platform_lrs(_settings(ctx), issuer, client_id)
     creds = config.credentials
     click.echo(f"mode: {mode}\nendpoint: {config.endpoint}\nversion: {config.version}")
     if isinstance(creds, BasicCredentials):
@@ -233,18 +240,10 @@ def lrs_show(ctx: click.Context, issuer: str, client_id: str, reveal: bool) -> N
 @click.pass_context
 def lrs_test(ctx: click.Context, issuer: str, client_id: str) -> None:
     """Check a platform's LRS: About, write a test statement, read it back."""
-    from lti_tool.lrs_connections import connection, lrs_config, test_connection
-    from lti_tool.platforms import find_platform
-    from lti_tool.secret_box import SecretBox
+    from lti_tool.lrs_connections import test_connection
     from xapi.exceptions import LrsError
 
-    settings = _settings(ctx)
-    box = SecretBox(settings.secret_key)
-    db = Database(settings.database_url)
-    with db.session() as session:
-        row = connection(session, find_platform(session, issuer, client_id).id, box)
-        config = lrs_config(row, settings.base_url, box, settings.http_timeout)
-    db.engine.dispose()
+    _, config = _platform_lrs(_settings(ctx), issuer, client_id)
     try:
         for step in test_connection(config):
             click.echo(f"ok  {step}")

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.ingest.cards import CardKind
+from lti_tool.lti import claims
 from lti_tool.models import Card, Context, Deployment, Membership, Placement, Platform, Unit, User
 from lti_tool.scheduling.grading import Grade, normalize, parse_number
 from xapi import events as xev
@@ -344,8 +345,6 @@ def launched(
     now: datetime,
 ) -> uuid.UUID:
     """Enqueue the 'launched' statement of a launch, from what the launch already holds."""
-    from lti_tool.lti import claims
-
     context = body.get(claims.CONTEXT) or {}
     link = body.get(claims.RESOURCE_LINK) or {}
     lti = xev.LtiContext(
