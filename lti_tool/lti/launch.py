@@ -26,7 +26,6 @@ from lti_tool.lti.login import LoginState, StateSigner, secret_digest
 from lti_tool.lti.platform_keys import PlatformKeys
 from lti_tool.lti.tool_config import DbToolConf
 from lti_tool.models import Deployment, DeploymentStatus, Platform, UsedNonce
-from lti_tool.upsert import insert_once
 
 log = logging.getLogger(__name__)
 
@@ -268,21 +267,19 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
             and secret_digest(storage_secret) == self.login.storage_secret
         )
 
-    def consume(self) -> None:
-        """Use up the nonce (and with it the state it is bound to), atomically across workers."""
+    def nonce_row(self) -> dict[str, Any]:
+        """The UsedNonce row that uses up this launch's nonce (and the state bound to it).
+
+        Inserting it is what makes the launch one-time: a second insert finds it and the
+        launch is refused as a replay, atomically across workers.
+        """
         assert self.login is not None
         exp = datetime.fromtimestamp(self.body["exp"], tz=self.now.tzinfo)
-        fresh = insert_once(
-            self.db,
-            UsedNonce,
-            {
-                "issuer": self.login.issuer,
-                "nonce": self.body["nonce"],
-                "expires_at": max(exp, self.now) + timedelta(seconds=self.checks.clock_skew),
-            },
-        )
-        if not fresh:
-            raise LaunchError("id_token nonce was already used (replayed launch)")
+        return {
+            "issuer": self.login.issuer,
+            "nonce": self.body["nonce"],
+            "expires_at": max(exp, self.now) + timedelta(seconds=self.checks.clock_skew),
+        }
 
 
 def purge_expired(session: Session, now: datetime) -> int:

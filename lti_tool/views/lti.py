@@ -6,13 +6,13 @@ from flask import Blueprint, Response, make_response, redirect, render_template,
 
 from lti_tool import learning_events
 from lti_tool.db import utcnow
-from lti_tool.exceptions import CookiesBlockedError, PendingDeploymentError
+from lti_tool.exceptions import CookiesBlockedError, LaunchError, PendingDeploymentError
 from lti_tool.lti import canvas, deep_linking, registration
 from lti_tool.lti.keys import public_jwks
 from lti_tool.lti.launch import LaunchChecks, ToolMessageLaunch
 from lti_tool.lti.launch_token import LaunchIdentity
 from lti_tool.lti.login import origin_of, secret_digest, start_login
-from lti_tool.lti.provision import provision
+from lti_tool.lti.provision import launch_writes, record_launch
 from lti_tool.lti.roles import Role
 from lti_tool.runtime import db_session, runtime
 from lti_tool.views.access import current_identity, launch_token, require_role
@@ -83,9 +83,11 @@ def launch() -> Response:
         )
         error.new_window_url = url_for("lti.login") + "?" + message.login.login_query
         raise error
-    message.consume()
     assert message.deployment is not None
-    identity = provision(session, message.platform, message.deployment, message.body)
+    writes = launch_writes(message.platform, message.deployment, message.body, message.nonce_row())
+    identity = record_launch(session, message.platform, message.deployment, message.body, writes)
+    if identity is None:
+        raise LaunchError("id_token nonce was already used (replayed launch)")
     if identity.user_id is not None:  # anonymous launches leave no learning record
         learning_events.launched(
             session,
