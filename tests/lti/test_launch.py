@@ -242,3 +242,35 @@ def test_moodle_style_full_role_uris_map_to_instructor(lms):
     assert urlparse(response.headers["Location"]).path == "/instructor/"
     token = parse_qs(urlparse(response.headers["Location"]).query)["lt"][0]
     assert token
+
+
+def test_repeat_launch_refreshes_rows_instead_of_adding_them(lms, live):
+    """A second launch updates the person, course, membership and placement it recorded first."""
+    assert lms.launch(user=demo.USERS[1]).status_code == 303
+    changed = {
+        "name": "Lin Renamed",
+        claims.ROLES: ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"],
+        claims.CONTEXT: {"id": demo.CONTEXT_ID, "title": "Renamed course", "label": "RC"},
+        claims.RESOURCE_LINK: {"id": demo.DEFAULT_LINK_ID, "title": "Renamed link"},
+    }
+    assert lms.launch(user=demo.USERS[1], **changed).status_code == 303
+    with live.db.session() as s:
+        assert s.scalars(select(User.name).where(User.sub == "demo-learner-1")).all() == [
+            "Lin Renamed"
+        ]
+        context = s.scalars(select(Context)).one()
+        assert (context.title, context.label) == ("Renamed course", "RC")
+        membership = s.scalars(select(Membership)).one()
+        assert membership.roles == changed[claims.ROLES]
+        placement = s.scalars(select(Placement)).one()
+        assert placement.title == "Renamed link"
+        assert placement.lineitem_url  # kept: the second launch still carried the AGS claim
+
+
+def test_deep_linking_launch_records_no_placement(lms, live):
+    """A Deep Linking launch records course and person, but no placement (nothing placed yet)."""
+    assert lms.launch(user=demo.USERS[0], message="deep_link").status_code == 303
+    with live.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Context)) == 1
+        assert s.scalar(select(func.count()).select_from(Membership)) == 1
+        assert s.scalar(select(func.count()).select_from(Placement)) == 0
