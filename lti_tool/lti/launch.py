@@ -17,7 +17,7 @@ from pylti1p3.cookie import CookieService
 from pylti1p3.exception import LtiException
 from pylti1p3.message_launch import MessageLaunch
 from pylti1p3.session import SessionService
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from lti_tool.exceptions import LaunchError, PendingDeploymentError
@@ -39,6 +39,20 @@ class LaunchChecks:
     clock_skew: int
     jwks_default_ttl: int
     http_timeout: float
+
+
+# The platform and the launch's deployment in one round trip; built once, reused by every launch.
+_REGISTRATION = (
+    select(Platform, Deployment)
+    .outerjoin(
+        Deployment,
+        and_(
+            Deployment.platform_id == Platform.id,
+            Deployment.deployment_id == bindparam("deployment_id"),
+        ),
+    )
+    .where(Platform.issuer == bindparam("issuer"), Platform.client_id == bindparam("client_id"))
+)
 
 
 class _Unused(SessionService, CookieService):
@@ -144,16 +158,9 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
         if len(audiences) > 1 and azp is None:
             raise LaunchError("id_token has several audiences but no azp")
         deployment_id = str(body.get(claims.DEPLOYMENT_ID) or "")
-        # One round trip for the platform and the launch's deployment.
         found = self.db.execute(
-            select(Platform, Deployment)
-            .outerjoin(
-                Deployment,
-                and_(
-                    Deployment.platform_id == Platform.id, Deployment.deployment_id == deployment_id
-                ),
-            )
-            .where(Platform.issuer == self.login.issuer, Platform.client_id == client_id)
+            _REGISTRATION,
+            {"issuer": self.login.issuer, "client_id": client_id, "deployment_id": deployment_id},
         ).first()
         if found is None:
             raise LaunchError("the platform registration was removed during the launch")

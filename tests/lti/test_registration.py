@@ -8,13 +8,14 @@ import jwt
 import pytest
 import requests
 from flask import Flask, jsonify, request
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.serving import make_server
 
+from lti_tool import create_app
 from lti_tool.demo import platform as demo
 from lti_tool.lti import claims
 from lti_tool.lti.keys import retire_keys, rotate_key
-from lti_tool.models import Deployment, DeploymentStatus, Platform
+from lti_tool.models import Deployment, DeploymentStatus, Platform, ToolKey
 from tests.lti.lms import form_fields
 
 
@@ -166,3 +167,21 @@ def test_health_reports_database_and_key(live):
     response = requests.get(live.url + "/health")
     assert response.status_code == 200 and response.json()["signing_key"] == "present"
     assert "script-src 'nonce-" in response.headers["Content-Security-Policy"]
+
+
+def test_health_is_503_without_a_signing_key(live):
+    """Without an active key the tool cannot launch: health says so and what to run."""
+    with live.db.session() as s:
+        s.execute(update(ToolKey).values(active=False))
+        s.commit()
+    response = requests.get(live.url + "/health")
+    assert response.status_code == 503
+    assert "microreview init" in response.json()["signing_key"]
+
+
+def test_health_is_503_when_the_database_is_unreachable():
+    """A database that does not answer gives 503 'unreachable', not a crash page."""
+    app = create_app(database_url="postgresql+psycopg://nobody@127.0.0.1:9/none", env="development")
+    response = app.test_client().get("/health")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "error", "database": "unreachable"}
