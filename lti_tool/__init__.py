@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from flask.sessions import NullSession, SessionInterface
 
 from lti_tool.settings import PROJECT_ROOT, Settings, load_settings
 
@@ -22,8 +23,22 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         MAX_CONTENT_LENGTH=200 * 1024 * 1024,
         TEMPLATES_AUTO_RELOAD=not settings.is_production,
     )
+    # No cookie session: LMS iframes block third-party cookies, so state travels in the signed
+    # launch token instead. Skipping Flask's session also spares every request a serializer.
+    app.session_interface = _NoCookieSession()
     runtime.init_app(app, settings)
     headers.init_app(app, settings.base_url)
     register_error_handlers(app)
     register_blueprints(app, settings)
     return app
+
+
+class _NoCookieSession(SessionInterface):
+    """Flask's session, switched off: any attempt to write to it fails loudly."""
+
+    def open_session(self, app: Flask, request: Any) -> NullSession:
+        """Every request gets the read-only empty session."""
+        return NullSession()
+
+    def save_session(self, app: Flask, session: Any, response: Any) -> None:
+        """Nothing to save."""
