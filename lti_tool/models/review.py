@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import date, datetime
 from typing import Any
@@ -18,6 +19,14 @@ MAX_RETENTION = 0.97
 DEFAULT_MAXIMUM_INTERVAL = 180
 DEFAULT_SESSION_MINUTES = 5
 DEFAULT_NEW_PER_DAY = 10
+
+
+class ZoneSource(enum.StrEnum):
+    """Where a learner's time zone came from; only the learner's own choice is never replaced."""
+
+    DEFAULT = "default"
+    BROWSER = "browser"
+    LEARNER = "learner"
 
 
 class CourseSchedule(Base):
@@ -130,6 +139,7 @@ class ReminderPreference(Base):
     )
     email: Mapped[str] = mapped_column(String(320), default="")
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    time_zone_source: Mapped[str] = mapped_column(String(16), default=ZoneSource.DEFAULT)
     local_hour: Mapped[int | None] = mapped_column(default=None)
     unsubscribed: Mapped[bool] = mapped_column(default=False)
     unsubscribed_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -17,8 +17,8 @@ from lti_tool.lti.roles import Role
 from lti_tool.models import Card, Context, ReviewSession, Unit
 from lti_tool.runtime import db_session, runtime
 from lti_tool.scheduling import grading, sessions
-from lti_tool.scheduling.course_settings import learner_zone
 from lti_tool.scheduling.exceptions import StaleAnswerError
+from lti_tool.scheduling.time_zones import LearnerZone, zone_of
 from lti_tool.views.access import current_identity, launch_token, require_role
 
 bp = Blueprint("learner", __name__, url_prefix="/learner")
@@ -46,13 +46,26 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def _learner() -> sessions.Learner:
+    return _learner_and_zone()[0]
+
+
+def _learner_and_zone() -> tuple[sessions.Learner, LearnerZone]:
     identity, rt = current_identity(), runtime()
     if identity.user_id is None:
         raise NotFound("your LMS launched the tool anonymously, so there is no review to keep")
-    zone = learner_zone(db_session(), identity.user_id, rt.settings.reminder_time_zone)
-    return sessions.Learner(
-        identity.user_id, identity.context_id, identity.placement_id, zone, rt.settings.base_url
+    zone = zone_of(db_session(), identity.user_id, rt.settings.reminder_time_zone)
+    base_url = rt.settings.base_url
+    learner = sessions.Learner(
+        identity.user_id, identity.context_id, identity.placement_id, zone.name, base_url
     )
+    return learner, zone
+
+
+def _zone_to_detect(zone: LearnerZone) -> str | None:
+    """The zone the page's script compares with the browser's; None when it must not ask."""
+    if zone.chosen or current_identity().role < Role.LEARNER:
+        return None  # a learner's own choice stands; the endpoint is for learners only
+    return zone.name
 
 
 def _home_url() -> str:
@@ -67,7 +80,7 @@ def home() -> str:
     context = session.get(Context, identity.context_id)
     if identity.user_id is None:
         return render_template("learner/home.html", context=context, user=None, identity=identity)
-    learner = _learner()
+    learner, zone = _learner_and_zone()
     review, plan = sessions.start_or_resume(session, learner, utcnow())
     session.commit()
     if review is None:
@@ -76,12 +89,13 @@ def home() -> str:
             context=context,
             next_due=plan.next_due if plan else None,
             zone=learner.zone,
+            detect_zone=_zone_to_detect(zone),
             lt=launch_token(),
         )
-    return _card_page(review, context)
+    return _card_page(review, context, _zone_to_detect(zone))
 
 
-def _card_page(review: ReviewSession, context: Context | None) -> str:
+def _card_page(review: ReviewSession, context: Context | None, detect_zone: str | None) -> str:
     card, unit = sessions.current_card(db_session(), review)
     return render_template(
         "learner/card.html",
@@ -91,6 +105,7 @@ def _card_page(review: ReviewSession, context: Context | None) -> str:
         context=context,
         view=card_view(card, f"{review.public_id}:{review.position}"),
         shown_at=int(time.time() * 1000),
+        detect_zone=detect_zone,
         lt=launch_token(),
     )
 

@@ -10,12 +10,13 @@ from lti_tool.exceptions import NotFound
 from lti_tool.lti.launch_token import LaunchIdentity
 from lti_tool.lti.roles import Role
 from lti_tool.models import Context, User
-from lti_tool.models.review import ReminderPreference
+from lti_tool.models.review import ReminderPreference, ZoneSource
 from lti_tool.runtime import db_session, runtime
 from lti_tool.scheduling import calendar
-from lti_tool.scheduling.course_settings import ensure_preference, valid_zone
+from lti_tool.scheduling.course_settings import ensure_preference
 from lti_tool.scheduling.exceptions import InvalidLinkError, InvalidSettingsError
 from lti_tool.scheduling.links import LinkSigner, revoke_links
+from lti_tool.scheduling.time_zones import check_zone, choose_zone, record_browser_zone
 from lti_tool.views.access import current_identity, launch_token, require_role
 
 bp = Blueprint("reminders", __name__, url_prefix="/reminders")
@@ -103,6 +104,7 @@ def preferences() -> str:
         pref=pref,
         user=user,
         hour=pref.local_hour if pref.local_hour is not None else settings.reminder_hour,
+        zone_detected=pref.time_zone_source == ZoneSource.BROWSER,
         calendar_url=url_for("reminders.calendar_feed", secret=pref.feed_secret, _external=True),
         message=message,
         error=error,
@@ -110,20 +112,31 @@ def preferences() -> str:
     )
 
 
+@bp.post("/time-zone")
+@require_role(Role.LEARNER)
+def browser_time_zone() -> Response:
+    """The zone the learner's browser reports (204); a zone the learner chose is kept."""
+    identity, session = current_identity(), db_session()
+    if identity.user_id is None:
+        raise NotFound("anonymous launches have no reminders")
+    record_browser_zone(session, identity.user_id, request.form.get("time_zone", "").strip())
+    session.commit()
+    return Response(status=204)
+
+
 def _apply_preferences(pref: ReminderPreference) -> str:
     form = request.form
     if form.get("action") == "revoke":
         revoke_links(pref)
         return "Every review link sent so far has been revoked."
-    zone = form.get("time_zone", "").strip() or "UTC"
-    if not valid_zone(zone):
-        raise InvalidSettingsError(f"unknown time zone {zone!r}: use a name like Europe/Berlin")
+    zone = check_zone(form.get("time_zone", "").strip() or "UTC")
     hour = form.get("local_hour", type=int)
     if hour is None or not 0 <= hour <= 23:
         raise InvalidSettingsError("the reminder hour must be between 0 and 23")
     email = form.get("email", "").strip()
     if email and ("@" not in email or len(email) > 320):
         raise InvalidSettingsError("the email address does not look right")
-    pref.email, pref.time_zone, pref.local_hour = email, zone, hour
+    choose_zone(pref, zone)
+    pref.email, pref.local_hour = email, hour
     pref.unsubscribed = form.get("reminders") != "on"
     return "Your reminder settings are saved."

@@ -227,6 +227,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("email", sa.String(length=320), nullable=False),
         sa.Column("time_zone", sa.String(length=64), nullable=False),
+        sa.Column("time_zone_source", sa.String(length=16), nullable=False),
         sa.Column("local_hour", sa.Integer(), nullable=True),
         sa.Column("unsubscribed", sa.Boolean(), nullable=False),
         sa.Column("unsubscribed_at", lti_tool.db.UTCDateTime(timezone=True), nullable=True),
