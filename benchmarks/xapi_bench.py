@@ -6,6 +6,10 @@ medians of several runs and ratios against baselines measured in the same run, a
 `## xapi` section of benchmarks/RESULTS.md (with the load average, as the machine is shared).
 
     .venv/bin/python benchmarks/xapi_bench.py [--statements 1000000] [--forward 10000] [--runs 3]
+
+`--only forward` runs just the forwarder throughput and rewrites only its rows of the section.
+`--baseline-code DIR` (a copy of an older tree holding `xapi/`) measures that code's forwarder
+and LRS too, interleaved with this tree's runs, for an A/B ratio on a machine whose load moves.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ import random
 import re
 import socket
 import statistics
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -37,7 +43,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import make_server
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT))
+# The code under test: this tree, or an older copy when measuring a baseline (--baseline-code).
+CODE_ROOT = Path(os.environ.get("XAPI_BENCH_CODE", REPO_ROOT))
+sys.path.insert(0, str(CODE_ROOT))
 
 from xapi import events as ev  # noqa: E402
 from xapi.client import BasicCredentials, LrsClient, LrsConfig  # noqa: E402
@@ -100,7 +108,9 @@ def pg_schema() -> Iterator[Engine]:
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine = create_engine(
-        PG_URL, pool_size=10, connect_args={"options": f"-csearch_path={schema}"}
+        PG_URL,
+        pool_size=10,
+        connect_args={"options": f"-csearch_path={schema}", "application_name": "xapi_bench"},
     )
     create_xapi_tables(engine)
     try:
@@ -114,7 +124,9 @@ def pg_schema() -> Iterator[Engine]:
 
 def _lrs_app(url: str, schema: str) -> Flask:
     """The embedded LRS as its own WSGI app (one engine per process)."""
-    engine = create_engine(url, pool_size=10, connect_args={"options": f"-csearch_path={schema}"})
+    # Named, so that the database's CPU per side can be told apart on a shared server.
+    options = {"options": f"-csearch_path={schema}", "application_name": "xapi_bench_lrs"}
+    engine = create_engine(url, pool_size=10, connect_args=options)
     app = Flask("bench-lrs")
     app.register_blueprint(
         create_lrs_blueprint(
@@ -200,7 +212,12 @@ def served_lrs(engine: Engine, server: str = "gunicorn") -> Iterator[LrsClient]:
 
 
 def bench_forwarder(
-    sessions: sessionmaker[Session], client: LrsClient, count: int, runs: int
+    sessions: sessionmaker[Session],
+    client: LrsClient,
+    count: int,
+    runs: int,
+    *,
+    one_by_one: bool = True,
 ) -> dict[str, list[float]]:
     """Statements/s delivered: 1 and 2 forwarders (batch 500) vs one PUT per statement."""
 
@@ -226,7 +243,7 @@ def bench_forwarder(
         return sum(sent)
 
     results: dict[str, list[float]] = {"1 worker": [], "2 workers": [], "one by one": []}
-    plan = [("one by one", 1, 1, 200)]
+    plan = [("one by one", 1, 1, 200)] if one_by_one else []
     for _ in range(runs):
         plan += [("1 worker", 1, 500, count), ("2 workers", 2, 500, count)]
     for label, workers, batch, n in plan:
@@ -365,8 +382,12 @@ def _load() -> str:
     return f"{one:.1f} / {five:.1f} / {fifteen:.1f}"
 
 
+Rates = dict[str, dict[str, list[float]]]
+"""Statements/s per server and setting ("1 worker", "2 workers", "one by one")."""
+
+
 def _forward_rows(
-    args: argparse.Namespace, forward: dict[str, dict[str, list[float]]]
+    args: argparse.Namespace, forward: Rates, baseline: Rates, note: str
 ) -> list[str]:
     rows = []
     for server, results in forward.items():
@@ -375,17 +396,79 @@ def _forward_rows(
             rates = results[label]
             median = statistics.median(rates)
             runs = ", ".join(f"{rate:.0f}" for rate in rates)
+            before = baseline.get(server, {}).get(label)
+            versus, ratio = "", ""
+            if before:
+                old = statistics.median(before)
+                old_runs = ", ".join(f"{rate:.0f}" for rate in before)
+                versus = f"; code before this change, interleaved runs ({old_runs}): {old:.0f}/s"
+                ratio = f"; {median / old:.2f}x the code before"
             rows.append(
                 f"| forwarder throughput, batches of 500, {label}, {server} "
-                f"({args.forward} statements x {args.runs} runs: {runs}) | {median:.0f}/s "
-                f"| >= 2000/s | one PUT per statement ({server}): {one:.0f}/s "
-                f"| {median / one:.1f}x |"
+                f"({args.forward} statements x {len(rates)} runs: {runs}{note}) | {median:.0f}/s "
+                f"| >= 2000/s | one PUT per statement ({server}): {one:.0f}/s{versus} "
+                f"| {median / one:.1f}x{ratio} |"
             )
     return rows
 
 
-def main() -> int:
-    """Run all three benchmarks and record them."""
+def _baseline_run(args: argparse.Namespace, server: str) -> dict[str, list[float]]:
+    """One interleaved run of the baseline code (its own process, schema and LRS server)."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        command = [
+            sys.executable,
+            __file__,
+            "--only=forward",
+            "--runs=1",
+            f"--servers={server}",
+            f"--forward={args.forward}",
+            "--no-one-by-one",
+            "--no-write",
+            f"--json={out.name}",
+        ]
+        env = dict(os.environ, XAPI_BENCH_CODE=str(Path(args.baseline_code).resolve()))
+        subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+        result: dict[str, list[float]] = json.loads(Path(out.name).read_text())[server]
+    return result
+
+
+def bench_forward_part(
+    args: argparse.Namespace, engine: Engine, sessions: sessionmaker[Session]
+) -> tuple[Rates, Rates]:
+    """Forwarder throughput per server; with --baseline-code, the old code's between runs."""
+    forward: Rates = {}
+    baseline: Rates = {}
+    for server in args.servers.split(","):
+        print(f"forwarder into the LRS under {server}")
+        forward[server] = {"1 worker": [], "2 workers": [], "one by one": []}
+        baseline[server] = {"1 worker": [], "2 workers": []}
+        with served_lrs(engine, server) as client:
+            for run in range(args.runs):
+                if args.baseline_code:
+                    old = _baseline_run(args, server)
+                    for label in ("1 worker", "2 workers"):
+                        baseline[server][label] += old[label]
+                        listed = ", ".join(f"{rate:.0f}" for rate in old[label])
+                        print(f"  baseline code {label}: {listed}/s")
+                first = run == 0 and not args.no_one_by_one
+                rates = bench_forwarder(sessions, client, args.forward, 1, one_by_one=first)
+                for label, values in rates.items():
+                    forward[server][label] += values
+    return forward, baseline
+
+
+def write_forward_rows(rows: list[str]) -> None:
+    """Replace only the forwarder throughput rows of the `## xapi` section."""
+    current = RESULTS.read_text()
+    lines = current.split("\n")
+    marks = [i for i, line in enumerate(lines) if line.startswith("| forwarder throughput")]
+    if not marks:
+        raise SystemExit("no forwarder rows in the xapi section of RESULTS.md: run the full bench")
+    lines[marks[0] : marks[-1] + 1] = rows
+    RESULTS.write_text("\n".join(lines))
+
+
+def _parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--statements", type=int, default=1_000_000)
     parser.add_argument("--learners", type=int, default=5_000)
@@ -394,23 +477,44 @@ def main() -> int:
     parser.add_argument("--servers", default=",".join(SERVERS), help="gunicorn,werkzeug")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--enqueues", type=int, default=500)
+    parser.add_argument("--only", choices=("all", "forward"), default="all")
+    parser.add_argument("--baseline-code", help="a copy of an older tree (holding xapi/) to A/B")
+    parser.add_argument("--no-one-by-one", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--json", help=argparse.SUPPRESS)  # forwarder rates, for --baseline-code
     parser.add_argument("--no-write", action="store_true")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> int:
+    """Run the benchmarks (all three, or the forwarder's only) and record them."""
+    args = _parse_args()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     load_before = _load()
-    forward: dict[str, dict[str, list[float]]] = {}
     with pg_schema() as engine:
         sessions = sessionmaker(engine, expire_on_commit=False)
-        enq = bench_enqueue(engine, sessions, args.enqueues)
-        for server in args.servers.split(","):
-            print(f"forwarder into the LRS under {server}")
-            with served_lrs(engine, server) as client:
-                forward[server] = bench_forwarder(sessions, client, args.forward, args.runs)
-        start = time.perf_counter()
-        bulk_load(engine, args.statements, args.learners)
-        print(f"bulk load: {args.statements} statements in {time.perf_counter() - start:.0f}s")
-        with served_lrs(engine, "gunicorn") as client:
-            query = bench_query(client, args.learners, args.queries)
+        if args.only == "forward":
+            forward, baseline = bench_forward_part(args, engine, sessions)
+        else:
+            enq = bench_enqueue(engine, sessions, args.enqueues)
+            forward, baseline = bench_forward_part(args, engine, sessions)
+            start = time.perf_counter()
+            bulk_load(engine, args.statements, args.learners)
+            print(f"bulk load: {args.statements} statements in {time.perf_counter() - start:.0f}s")
+            with served_lrs(engine, "gunicorn") as client:
+                query = bench_query(client, args.learners, args.queries)
+    if args.json:  # a baseline run for another process: no rows
+        Path(args.json).write_text(json.dumps(forward))
+        return 0
+    if args.only == "forward":
+        note = (
+            f"; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average 1/5/15 min "
+            f"{load_before} at the start, {_load()} at the end"
+        )
+        rows = _forward_rows(args, forward, baseline, note)
+        print("\n".join(rows))
+        if not args.no_write:
+            write_forward_rows(rows)
+        return 0
     (q50, q95), (_b50, b95) = query["agent+verb+since"], query["unfiltered limit 10"]
     lines = [
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on PostgreSQL 127.0.0.1, 2 cores shared with "
@@ -421,7 +525,7 @@ def main() -> int:
         "",
         "| measure | result | target | baseline (same run) | ratio |",
         "|---|---|---|---|---|",
-        *_forward_rows(args, forward),
+        *_forward_rows(args, forward, baseline, ""),
         f"| GET agent+verb+since 30 d over {args.statements:,} stored, gunicorn, p95 "
         f"({args.queries} queries, median page {query['page'][0]:.0f}) | {q95:.1f} ms "
         f"(p50 {q50:.1f}) | < 200 ms | unfiltered GET limit 10: p95 {b95:.1f} ms | "

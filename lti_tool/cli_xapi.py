@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 import sys
 import threading
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import click
 
 from lti_tool.db import Database
 from lti_tool.settings import Settings, load_settings
 from xapi.client import LrsConfig
+
+if TYPE_CHECKING:
+    from xapi.verify import VerifyReport
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -95,12 +100,18 @@ def start_forwarder(db: Database, settings: Settings, stop: threading.Event) -> 
     """Run a forwarder in a daemon thread until stop is set."""
     from lti_tool.lrs_connections import ClientPool
     from lti_tool.secret_box import SecretBox
+    from lti_tool.statement_signing import forwarder_signer
     from xapi.outbox import Forwarder
 
     pool = ClientPool(
         db.sessions, SecretBox(settings.secret_key), settings.base_url, settings.http_timeout
     )
-    forwarder = Forwarder(db.sessions, pool, batch_size=settings.xapi_batch_size)
+    forwarder = Forwarder(
+        db.sessions,
+        pool,
+        batch_size=settings.xapi_batch_size,
+        signer=forwarder_signer(settings, db.sessions),
+    )
     thread = threading.Thread(
         target=forwarder.run,
         args=(stop,),
@@ -284,7 +295,8 @@ def report(
     from lti_tool.db import utcnow
     from lti_tool.exceptions import PlatformError
     from lti_tool.lrs_connections import connection, lrs_config
-    from lti_tool.models import Context, Platform
+    from lti_tool.models import Platform
+    from lti_tool.platforms import find_course
     from lti_tool.reports.compliance import build_report, render
     from lti_tool.secret_box import SecretBox
     from xapi.client import LrsClient
@@ -303,13 +315,7 @@ def report(
                 f"{len(platforms)} platforms match issuer {issuer!r}"
                 + ("; add --client-id" if platforms else "; see `microreview platform list`")
             )
-        course = session.scalars(
-            select(Context).where(
-                Context.platform_id == platforms[0].id, Context.context_id == context_id
-            )
-        ).first()
-        if course is None:
-            raise PlatformError(f"no course {context_id!r} on that platform has used the tool")
+        course = find_course(session, platforms[0].id, context_id)
         config = lrs_config(
             connection(session, platforms[0].id, box), settings.base_url, box, settings.http_timeout
         )
@@ -324,3 +330,98 @@ def report(
         statements, Vocabulary(settings.base_url), utcnow(), critical_only=not all_units
     )
     click.echo(render(rows, fmt), nl=False)
+
+
+def _moment(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time", param_hint=name) from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@xapi.command("verify")
+@click.option("--issuer", default="", help="Only this platform's LRS (default: every platform).")
+@click.option("--client-id", default="", help="The platform's client id (with --issuer).")
+@click.option("--context-id", default="", help="Only this course's statements (needs --issuer).")
+@click.option("--since", default=None, help="Only statements stored since this ISO 8601 time.")
+@click.option("--until", default=None, help="Only statements stored up to this ISO 8601 time.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--require-signed", is_flag=True, help="Fail when any statement is unsigned.")
+@click.pass_context
+def verify(
+    ctx: click.Context,
+    issuer: str,
+    client_id: str,
+    context_id: str,
+    since: str | None,
+    until: str | None,
+    fmt: str,
+    require_signed: bool,
+) -> None:
+    """Check the signatures of the statements in the LRS with the tool's keys (exit 1 if any
+    is invalid, or unsigned with --require-signed)."""
+    from lti_tool.statement_signing import verification_jwks, verify_targets
+    from xapi.client import LrsClient
+    from xapi.exceptions import LrsError
+    from xapi.verify import (
+        VerifyReport,
+        public_keys,
+        statements_with_attachments,
+        verify_statement,
+    )
+
+    settings = _settings(ctx)
+    bounds = {"since": _moment(since, "--since"), "until": _moment(until, "--until")}
+    db = Database(settings.database_url)
+    try:
+        with db.session() as session:
+            targets = verify_targets(
+                session, settings, issuer=issuer, client_id=client_id, context_id=context_id
+            )
+            keys = public_keys(verification_jwks(session))
+    finally:
+        db.engine.dispose()
+    report = VerifyReport()
+    for target in targets:
+        try:
+            with LrsClient(target.config) as client:
+                for statement, attachments in statements_with_attachments(
+                    client, **target.filters, **bounds
+                ):
+                    report.add(verify_statement(statement, attachments, keys))
+        except LrsError as exc:
+            raise click.ClickException(
+                f"cannot read statements from {target.config.endpoint}: {_one_line(exc)}"
+            ) from exc
+    _print_verification(report, fmt, require_signed)
+    if not report.ok(require_signed=require_signed):
+        ctx.exit(1)
+
+
+def _one_line(exc: Exception, limit: int = 300) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _print_verification(report: VerifyReport, fmt: str, require_signed: bool) -> None:
+    if fmt == "json":
+        click.echo(json.dumps(report.as_dict(), indent=2))
+        return
+    click.echo(
+        f"{report.checked} statement(s) checked: {report.valid} signed and valid, "
+        f"{len(report.unsigned)} unsigned, {len(report.invalid)} invalid"
+    )
+    for verdict in report.invalid:
+        click.echo(f"invalid {verdict.statement_id}: {verdict.reason}")
+    for statement_id in report.unsigned if require_signed else []:
+        click.echo(f"unsigned {statement_id}")

@@ -17,16 +17,17 @@ from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
+from lti_tool import housekeeping
 from lti_tool.db import Database, utcnow
 from lti_tool.lrs_connections import ClientPool
 from lti_tool.lti.ags import send_pending_scores
-from lti_tool.lti.launch import purge_expired
 from lti_tool.runtime import make_http_session
 from lti_tool.scheduling import digest, fitting, reminders
 from lti_tool.scheduling.links import LinkSigner
 from lti_tool.scheduling.mailer import Mailer, SmtpConfig
 from lti_tool.secret_box import SecretBox
 from lti_tool.settings import Settings, load_settings
+from lti_tool.statement_signing import forwarder_signer
 from xapi.outbox import Forwarder, ForwardReport
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ def reminder_config(settings: Settings) -> reminders.ReminderConfig:
         default_zone=settings.reminder_time_zone,
         default_hour=settings.reminder_hour,
         quiet_start=settings.reminder_quiet_start,
+        connections=settings.reminder_smtp_connections,
     )
 
 
@@ -85,7 +87,12 @@ def run_xapi_forwarding(db: Database, settings: Settings) -> ForwardReport:
         db.sessions, SecretBox(settings.secret_key), settings.base_url, settings.http_timeout
     )
     try:
-        return Forwarder(db.sessions, pool, batch_size=settings.xapi_batch_size).drain()
+        return Forwarder(
+            db.sessions,
+            pool,
+            batch_size=settings.xapi_batch_size,
+            signer=forwarder_signer(settings, db.sessions),
+        ).drain()
     finally:
         pool.close()
 
@@ -125,6 +132,10 @@ def create_jobs(settings: Settings, immediate: bool = False) -> Jobs:
     """Build Huey for these settings and register every task and schedule."""
     jobs = Jobs(settings, create_huey(settings, immediate))
     h = jobs.huey
+    retention = housekeeping.Retention(
+        outbox_days=settings.xapi_outbox_keep_days,
+        reminder_days=settings.reminder_sends_keep_days,
+    )
 
     @h.periodic_task(crontab(minute="*/15"), name="reminders_sweep")
     def reminders_sweep() -> int:
@@ -156,7 +167,7 @@ def create_jobs(settings: Settings, immediate: bool = False) -> Jobs:
     @h.periodic_task(crontab(minute="7"), name="purge_protocol_state")
     def purge_protocol_state() -> int:
         with jobs.db.session() as session:
-            return purge_expired(session, utcnow())
+            return housekeeping.purge(session, retention, utcnow()).total
 
     jobs.tasks.update(
         xapi_flush=xapi_flush,

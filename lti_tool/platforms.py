@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.exceptions import PlatformError
-from lti_tool.models import Deployment, DeploymentStatus, Platform
+from lti_tool.models import Context, Deployment, DeploymentStatus, Platform
 
 
 def _check_url(name: str, url: str, allow_http: bool) -> None:
@@ -31,6 +31,16 @@ def find_platform(session: Session, issuer: str, client_id: str) -> Platform:
             "(see `microreview platform list`)"
         )
     return row
+
+
+def find_course(session: Session, platform_id: int, context_id: str) -> Context:
+    """A platform's course by its LTI context id; PlatformError if it never used the tool."""
+    course = session.scalars(
+        select(Context).where(Context.platform_id == platform_id, Context.context_id == context_id)
+    ).first()
+    if course is None:
+        raise PlatformError(f"no course {context_id!r} on that platform has used the tool")
+    return course
 
 
 def add_platform(

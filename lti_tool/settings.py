@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     import_upload_dir: str = ""
     import_max_upload_mb: int = Field(default=200, ge=1, le=4096)
     xapi_batch_size: int = Field(default=200, ge=1, le=5000)
+    xapi_sign_statements: bool = False
+    # Delivered statements stay in the outbox this long (the LRS keeps them; dead letters stay).
+    xapi_outbox_keep_days: int = Field(default=7, ge=0)
 
     # --- Review scheduling, reminders and background jobs (issue 4) ---------------------------
     huey_sqlite_path: str = "instance/huey.db"
@@ -75,9 +78,14 @@ class Settings(BaseSettings):
     reminder_quiet_start: int = Field(default=21, ge=0, le=23)
     reminder_time_zone: str = "UTC"
     reminder_link_ttl: int = Field(default=3 * 24 * 3600, ge=300)
+    # SMTP connections a reminder sweep sends over at once (a relay takes several in parallel;
+    # one connection mostly waits for the server's replies).
+    reminder_smtp_connections: int = Field(default=4, ge=1, le=32)
     digest_weekday: int = Field(default=0, ge=0, le=6)
     digest_overdue_days: int = Field(default=2, ge=0)
     fitting_min_reviews: int = Field(default=400, ge=50)
+    # Reminder claims (what makes a rerun never send twice) are kept this long.
+    reminder_sends_keep_days: int = Field(default=35, ge=2)
 
     @classmethod
     def settings_customise_sources(

@@ -161,6 +161,10 @@ class LrsClient:
         data = self.request("GET", "statements", params=_filter_params(filters)).json()
         return StatementsPage(statements=data["statements"], more=data.get("more") or "")
 
+    def get_statements_response(self, **filters: Any) -> httpx.Response:
+        """GET statements with xAPI filters, the raw answer (multipart/mixed with attachments)."""
+        return self.request("GET", "statements", params=_filter_params(filters))
+
     def more(self, more: str) -> StatementsPage:
         """Follow a `more` link from a previous page."""
         data = self.request("GET", more).json()

@@ -43,6 +43,7 @@ from xapi.exceptions import (
     LrsRejectedError,
     LrsTransportError,
 )
+from xapi.signing import StatementSigner, signed_request
 from xapi.statements import statement_dict, statement_id
 from xapi.vocabulary import XAPI_VERSION_1
 
@@ -172,6 +173,7 @@ class Forwarder:
         backoff_max: float = 600.0,
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
+        signer: Callable[[], StatementSigner] | None = None,
     ):
         self.session_factory = session_factory
         self.client_for = client_for
@@ -181,6 +183,9 @@ class Forwarder:
         self.backoff_max = backoff_max
         self.clock = clock
         self.rng = rng or random.Random()
+        # Signed statements: `signer` loads the signing key, once per pass (see forward_once).
+        self.signer = signer
+        self._signing: StatementSigner | None = None
 
     def claim(self) -> list[Claimed]:
         """Claim up to batch_size due rows by pushing their next attempt past the lease."""
@@ -223,6 +228,7 @@ class Forwarder:
 
     def forward_once(self) -> ForwardReport:
         """Claim one batch, send it per LRS, record the outcomes."""
+        self._signing = self.signer() if self.signer else None  # before claiming: may fail
         claimed = self.claim()
         report = ForwardReport()
         groups: dict[str, list[Claimed]] = defaultdict(list)
@@ -276,10 +282,7 @@ class Forwarder:
             return self._put_each(client, items)
         try:
             client.request(
-                "POST",
-                "statements",
-                content="[" + ",".join(item.body for item in items) + "]",
-                headers={"Content-Type": "application/json"},
+                "POST", "statements", **self._statements([item.body for item in items], batch=True)
             )
             outcome.sent = [item.id for item in items]
         except LrsHttpError as exc:
@@ -299,8 +302,7 @@ class Forwarder:
                     "PUT",
                     "statements",
                     params={"statementId": str(item.statement_id)},
-                    content=item.body,
-                    headers={"Content-Type": "application/json"},
+                    **self._statements([item.body], batch=False),
                 )
                 outcome.sent.append(item.id)
             except LrsConflictError:
@@ -315,6 +317,14 @@ class Forwarder:
                 _retry_rest(outcome, items[index:], str(exc))
                 break
         return outcome
+
+    def _statements(self, bodies: list[str], *, batch: bool) -> dict[str, Any]:
+        """Request content and Content-Type: JSON, or multipart/mixed with one signature each."""
+        if self._signing is None:
+            content = "[" + ",".join(bodies) + "]" if batch else bodies[0]
+            return {"content": content, "headers": {"Content-Type": "application/json"}}
+        body, content_type = signed_request(self._signing, bodies, batch=batch)
+        return {"content": body, "headers": {"Content-Type": content_type}}
 
     def _record(self, items: list[Claimed], outcome: _Outcome) -> None:
         now = self.clock()

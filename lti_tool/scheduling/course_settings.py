@@ -14,9 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_tool.models.review import MAX_RETENTION, MIN_RETENTION, CourseSchedule, ReminderPreference
+from lti_tool.scheduling.bulk import among, insert_new
 from lti_tool.scheduling.exceptions import InvalidSettingsError
 from lti_tool.scheduling.scheduler import Targets, targets_for
-from lti_tool.scheduling.sends import insert_for
 
 MAX_MINUTES = 60
 MAX_NEW_PER_DAY = 200
@@ -149,20 +149,13 @@ def create_preferences(
         for user_id in sorted(zones)  # one lock order for every writer: no deadlocks
     ]
     returned = table.c.user_id, table.c.feed_secret, table.c.link_generation
-    statement = insert_for(session, table).on_conflict_do_nothing().returning(*returned)
-    made = session.connection().execute(statement, rows)
+    made = insert_new(session, table, rows, returned)
     found = {row[0]: LinkSecrets(row[1], row[2]) for row in made}
     raced = [user_id for user_id in zones if user_id not in found]
     if raced:  # created meanwhile by the learner or another sweep: use theirs
-        query = select(*returned).where(table.c.user_id.in_(raced))
+        query = select(*returned).where(among(session, table.c.user_id, raced))
         found.update((row[0], LinkSecrets(row[1], row[2])) for row in session.execute(query))
     return found
-
-
-def learner_zone(session: Session, user_id: int, default: str) -> str:
-    """The learner's time zone (the installation default when they never chose one)."""
-    pref = session.get(ReminderPreference, user_id)
-    return pref.time_zone if pref is not None else default
 
 
 def valid_zone(name: str) -> bool:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.models import Context, Placement, Platform
 from lti_tool.models.review import CourseSchedule, ReviewSession
+from lti_tool.scheduling.bulk import among
 from lti_tool.scheduling.course_settings import LinkSecrets
 from lti_tool.scheduling.links import SessionLink
 from lti_tool.scheduling.mailer import Mail
@@ -81,7 +82,7 @@ def placements_of(
     review = ReviewSession
     latest = (
         select(func.max(review.id))
-        .where(review.user_id.in_(user_ids), review.placement_id.is_not(None))
+        .where(among(session, review.user_id, user_ids), review.placement_id.is_not(None))
         .group_by(review.user_id, review.context_id)
     )
     rows = session.execute(

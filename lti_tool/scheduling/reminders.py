@@ -3,8 +3,8 @@
 Idempotent: each email is claimed by a unique key (learner and local day) in a committed
 transaction before it is sent (see `sends`), so a sweep that runs twice, or on two workers, or
 crashes halfway, never sends the same learner two reminders on one day. Work goes in batches:
-one claim statement, one preferences statement and one placements query per batch, every
-message over one SMTP connection, and while one batch is on the wire the next is prepared.
+one claim statement, one preferences statement and one placements query per batch; a few SMTP
+connections send claimed batches while the next ones are claimed and written (see `delivery`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -23,16 +22,19 @@ from sqlalchemy.orm import Session
 
 from lti_tool.models import Card, CardStatus, User
 from lti_tool.models.review import CardState, ReminderPreference, ReminderSend
+from lti_tool.scheduling.bulk import among
 from lti_tool.scheduling.course_settings import LinkSecrets, create_preferences
+from lti_tool.scheduling.delivery import Delivery
 from lti_tool.scheduling.links import LinkSigner
-from lti_tool.scheduling.mailer import BatchOutcome, Mail, Mailer
+from lti_tool.scheduling.mailer import Mail, Mailer
 from lti_tool.scheduling.reminder_mail import ReminderWriter, course_infos, placements_of
-from lti_tool.scheduling.sends import claim_batch, release, settle_batch
+from lti_tool.scheduling.sends import claim_batch, release
 
 log = logging.getLogger(__name__)
 CHUNK = 900  # stays under SQLite's bound-parameter limit
-# Reminders claimed per transaction: a crash loses at most two batches' emails for the day.
-BATCH = 250
+# Reminders claimed per transaction. A crash loses the claimed, unsent emails of the day: at
+# most the batch being written, the one waiting and one being sent per SMTP connection.
+BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class ReminderConfig:
     default_zone: str = "UTC"
     default_hour: int = 9
     quiet_start: int = 21
+    connections: int = 4  # SMTP connections sending at once
 
 
 @dataclass(frozen=True)
@@ -156,7 +159,7 @@ def _contacts(session: Session, ids: list[int], config: ReminderConfig) -> dict[
                 pref.link_generation,
             )
             .outerjoin(pref, pref.user_id == User.id)
-            .where(User.id.in_(chunk))
+            .where(among(session, User.id, chunk))
         )
         for user_id, lms_email, own_email, zone, hour, unsubscribed, secret, generation in rows:
             if unsubscribed:
@@ -208,65 +211,14 @@ def _not_yet_sent(
     for start in range(0, len(keys), CHUNK):
         done.update(
             session.scalars(
-                select(ReminderSend.key).where(ReminderSend.key.in_(keys[start : start + CHUNK]))
+                select(ReminderSend.key).where(
+                    among(session, ReminderSend.key, keys[start : start + CHUNK])
+                )
             )
         )
     fresh = [r for r, key in zip(waiting, keys, strict=True) if key not in done]
     report.already += len(waiting) - len(fresh)
     return fresh, report
-
-
-class _Delivery:
-    """Sends one batch on a background thread (one SMTP connection) and settles its outcome."""
-
-    def __init__(
-        self,
-        session_factory: Callable[[], Session],
-        mailer: Mailer,
-        now: datetime,
-        report: SweepReport,
-    ):
-        self.session_factory, self.mailer, self.now, self.report = (
-            session_factory,
-            mailer,
-            now,
-            report,
-        )
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reminder-smtp")
-        self._in_flight: Future[BatchOutcome] | None = None
-
-    def submit(self, batch: list[tuple[str, Mail]]) -> None:
-        """Start sending a batch (the previous one must have been settled)."""
-        assert self._in_flight is None
-        self._in_flight = self._pool.submit(self.mailer.send_all, batch)
-
-    def settle(self) -> bool:
-        """Wait for the batch in flight and record it; False when the mail server is gone."""
-        if self._in_flight is None:
-            return True
-        outcome, self._in_flight = self._in_flight.result(), None
-        with self.session_factory() as session, session.begin():
-            settle_batch(session, outcome, self.now)
-        self.report.sent += len(outcome.sent)
-        self.report.failed += len(outcome.refused)
-        self.report.errors.extend(outcome.refused.values())
-        for key, error in outcome.refused.items():
-            log.warning("reminder %s not sent: %s", key, error)
-        if outcome.crashed is not None:
-            raise outcome.crashed
-        if outcome.unreachable is not None:
-            self.report.failed += len(outcome.unsent)
-            self.report.errors.append(str(outcome.unreachable))
-            log.warning("reminders paused: %s", outcome.unreachable)
-            return False
-        return True
-
-    def close(self) -> None:
-        """Settle what is in flight, even when the sweep stops on an error."""
-        try:
-            self.settle()
-        finally:
-            self._pool.shutdown()
 
 
 def sweep(
@@ -282,19 +234,18 @@ def sweep(
         courses = course_infos(session, {c.context_id for r in waiting for c in r.courses})
     waiting.sort(key=lambda r: r.key)  # one claim order for every sweep: no deadlocks
     writer = ReminderWriter(config, courses)
-    delivery = _Delivery(session_factory, mailer, now, report)
-    try:
-        for start in range(0, len(waiting), BATCH):
-            prepared = _prepare(session_factory, writer, waiting[start : start + BATCH], now)
-            report.already += min(BATCH, len(waiting) - start) - len(prepared)
-            if not delivery.settle():
-                with session_factory() as session, session.begin():
-                    release(session, (key for key, _ in prepared))
-                report.failed += len(waiting) - start
+    batches = [waiting[start : start + BATCH] for start in range(0, len(waiting), BATCH)]
+    connections = max(1, min(config.connections, len(batches)))
+    unclaimed = 0
+    with Delivery(session_factory, mailer, connections, now, report) as delivery:
+        for index, batch in enumerate(batches):
+            if delivery.stopped:  # the mail server is gone: leave the rest unclaimed
+                unclaimed = sum(len(later) for later in batches[index:])
                 break
-            delivery.submit(prepared)
-    finally:
-        delivery.close()
+            prepared = _prepare(session_factory, writer, batch, now)
+            report.already += len(batch) - len(prepared)
+            delivery.post(prepared)
+    report.failed += unclaimed  # once the senders have stopped counting
     return report
 
 

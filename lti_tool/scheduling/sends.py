@@ -3,7 +3,8 @@
 A claim commits before its message leaves, so a sweep that runs twice, runs on two workers at
 once, or crashes halfway never sends one key twice (at most once: a crash loses the claimed,
 unsent messages of that day rather than risk a duplicate). Claims go in batches of one
-`INSERT ... ON CONFLICT DO NOTHING RETURNING`; outcomes are settled in batches too.
+`INSERT ... ON CONFLICT DO NOTHING RETURNING`; outcomes are settled in batches too (see `bulk`
+for statements of constant text on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -12,23 +13,16 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Table, delete, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_tool.models.review import ReminderSend
+from lti_tool.scheduling.bulk import among, insert_new
 from lti_tool.scheduling.exceptions import MailError
 from lti_tool.scheduling.mailer import BatchOutcome
 
 SENT, CLAIMED, FAILED = "sent", "claimed", "failed"
 _ERROR_CHARS = 500
-
-
-def insert_for(session: Session, table: Table) -> postgresql.Insert | sqlite.Insert:
-    """An INSERT that can take ON CONFLICT, in the session's SQL dialect."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
 
 
 def claim(session_factory: Callable[[], Session], key: str, user_id: int | None, kind: str) -> bool:
@@ -58,14 +52,7 @@ def claim_batch(
         {"key": key, "user_id": user_id, "kind": kind, "status": CLAIMED, "created_at": now}
         for key, user_id in sorted(wanted)
     ]
-    statement = (
-        insert_for(session, table)
-        .on_conflict_do_nothing(index_elements=[table.c.key])
-        .returning(table.c.key)
-    )
-    # Parameters as a list: SQLAlchemy sends them as multi-row VALUES batches and compiles
-    # the statement once; rendering a `.values(rows)` statement costs more than running it.
-    return set(session.connection().execute(statement, rows).scalars())
+    return set(insert_new(session, table, rows, [table.c.key]).scalars())
 
 
 def settle(
@@ -88,7 +75,7 @@ def settle_batch(session: Session, outcome: BatchOutcome, now: datetime) -> None
     if outcome.sent:
         session.execute(
             update(ReminderSend)
-            .where(ReminderSend.key.in_(outcome.sent))
+            .where(among(session, ReminderSend.key, outcome.sent))
             .values(status=SENT, sent_at=now)
         )
     for key, error in outcome.refused.items():  # rare: one statement each is fine
@@ -104,4 +91,4 @@ def release(session: Session, keys: Iterable[str]) -> None:
     """Drop claims whose message certainly never left, so a later sweep sends them."""
     keys = list(keys)
     if keys:
-        session.execute(delete(ReminderSend).where(ReminderSend.key.in_(keys)))
+        session.execute(delete(ReminderSend).where(among(session, ReminderSend.key, keys)))

@@ -18,11 +18,14 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from lti_tool.lti.keys import generate_key_pair
 from xapi import events as ev
 from xapi import vocabulary as v
 from xapi.client import BasicCredentials, LrsClient, LrsConfig
 from xapi.outbox import Forwarder, OutboxEntry, OutboxStatus, enqueue
+from xapi.signing import StatementSigner
 from xapi.statements import statement_dict
+from xapi.verify import VerifyReport, public_keys, statements_with_attachments, verify_statement
 
 pytestmark = pytest.mark.slow
 
@@ -178,3 +181,24 @@ def test_learning_locker_rejection_becomes_a_dead_letter(sessions, ll_client, bu
         enqueue(session, bad, "ll")
     report = Forwarder(sessions, lambda key: ll_client).drain()
     assert (report.sent, report.dead) == (0, 1)
+
+
+def test_learning_locker_accepts_signed_statements_and_returns_them_verifiable(
+    sessions, ll_client, builder, make_answer
+):
+    """Signed batches (multipart/mixed) are stored; read back with attachments=true they verify."""
+    pem, public = generate_key_pair()
+    signer = StatementSigner.from_pem(pem, public["kid"])
+    ids = []
+    with sessions() as session, session.begin():
+        for _ in range(5):
+            statement = builder.build(make_answer())
+            enqueue(session, statement, "ll-signed")
+            ids.append(str(statement.id))
+    forwarder = Forwarder(sessions, lambda key: ll_client, batch_size=3, signer=lambda: signer)
+    assert forwarder.drain().sent == 5
+    report = VerifyReport()
+    for statement, attachments in statements_with_attachments(ll_client, limit=100):
+        if statement["id"] in ids:
+            report.add(verify_statement(statement, attachments, public_keys([public])))
+    assert (report.valid, report.unsigned, report.invalid) == (5, [], [])

@@ -14,6 +14,7 @@ from xapi.lrs import documents_api, statements_api
 from xapi.lrs.documents import DocumentKind
 from xapi.lrs.exceptions import BadRequest, Conflict, LrsRequestError
 from xapi.lrs.formats import format_stored
+from xapi.lrs.gcpause import gc_paused
 from xapi.lrs.http import (
     AuthLookup,
     XapiRequest,
@@ -84,7 +85,8 @@ def create_lrs_blueprint(
                 return statements_api.post_statements(session, xreq, home)
             raise BadRequest(f"{xreq.method} is not allowed on /statements")
 
-        response = run(handle)
+        with gc_paused():  # batches are large acyclic trees: see xapi.lrs.gcpause
+            response = run(handle)
         # Every answer of the Statement resource carries it, errors included.
         response.headers.setdefault(CONSISTENT_THROUGH_HEADER, format_stored(utcnow()))
         return response

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 
 from flask import Request, Response
 
+from xapi.lrs import jsontext
 from xapi.lrs.exceptions import BadRequest, LrsRequestError, Unauthorized
 from xapi.vocabulary import VERSION_HEADER, XAPI_VERSION_1, XAPI_VERSION_2
 
@@ -67,7 +68,7 @@ class XapiRequest:
     def json(self) -> Any:
         """The body parsed as JSON (400 when it is not)."""
         try:
-            return json.loads(self.body)
+            return jsontext.loads(self.body)
         except ValueError as exc:
             raise BadRequest("the body is not valid JSON") from exc
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from xapi.lrs import jsontext
 from xapi.lrs.exceptions import BadRequest
 
 _BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
@@ -56,7 +56,7 @@ def parse_statement_request(
     if first.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise BadRequest("the first multipart part must be the application/json statements")
     try:
-        statements = json.loads(first.content)
+        statements = jsontext.loads(first.content)
     except ValueError as exc:
         raise BadRequest("the statements part is not valid JSON") from exc
     attachments: dict[str, tuple[str, bytes]] = {}
@@ -81,9 +81,9 @@ def match_attachments(
     needed: set[str] = set()
     for statement in statements:
         for holder in (statement, statement.get("object") or {}):
-            for attachment in (
-                holder.get("attachments") if isinstance(holder, dict) else None
-            ) or []:
+            found = holder.get("attachments") if isinstance(holder, dict) else None
+            # Anything but an array is left to validation (400), not iterated (a number: 500).
+            for attachment in found if isinstance(found, list) else []:
                 if not isinstance(attachment, dict):
                     continue
                 sha2 = str(attachment.get("sha2"))

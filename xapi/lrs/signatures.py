@@ -87,7 +87,8 @@ def check_signature(statement: dict[str, Any], content: bytes) -> None:
 def check_signatures(statements: list[dict[str, Any]], parts: dict[str, tuple[str, bytes]]) -> None:
     """Check every signature attachment of a batch against its statement."""
     for statement in statements:
-        for attachment in statement.get("attachments") or []:
+        found = statement.get("attachments")
+        for attachment in found if isinstance(found, list) else []:  # others: validation's 400
             if not isinstance(attachment, dict) or attachment.get("usageType") != SIGNATURE_USAGE:
                 continue
             if attachment.get("contentType") != "application/octet-stream":

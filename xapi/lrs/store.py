@@ -14,11 +14,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from xapi.db import one_of, utcnow
-from xapi.lrs import formats
+from xapi.lrs import formats, jsontext
 from xapi.lrs.agents import actor_key, agent_key
-from xapi.lrs.bulk import insert_rows, insert_statements
+from xapi.lrs.bulk import insert_relations, insert_statements
 from xapi.lrs.exceptions import BadRequest, Conflict
-from xapi.lrs.models import LrsActivity, LrsAttachment, LrsStatement, LrsStatementRelation
+from xapi.lrs.models import LrsActivity, LrsAttachment, LrsStatement
 from xapi.lrs.validation import check_statements
 from xapi.vocabulary import VERB_VOIDED
 
@@ -28,8 +28,8 @@ _CONTEXT_ACTIVITY_KEYS = ("parent", "grouping", "category", "other")
 _LRS_FIELDS = ("id", "stored", "authority", "version")
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+def _dumps(value: Any) -> bytes:
+    return jsontext.dumps_bytes(value, sort_keys=True)
 
 
 def content_hash(statement: Mapping[str, Any]) -> str:
@@ -45,8 +45,8 @@ def _hash_and_text(significant: dict[str, Any]) -> tuple[str, str]:
     # Serialised once, in the order received: sorting keys would cost more than the rest of
     # preparing a statement. A known id whose hash differs is compared by content instead
     # (`_same_content`), so key order (or hashes of older versions) never makes a false 409.
-    text = json.dumps(significant, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest(), text
+    text = jsontext.dumps_bytes(significant)
+    return hashlib.sha256(text).hexdigest(), text.decode()
 
 
 def _same_content(stored: dict[str, Any], significant: dict[str, Any]) -> bool:
@@ -130,7 +130,7 @@ class Batch:
         self.default_version = "2.0.0" if self.version.startswith("2.") else "1.0.0"
         self.authority_key = agent_key(self.authority)
         # The LRS's fields go after the client's, in sorted order like the rest of the payload.
-        self._authority_json = _dumps(self.authority)
+        self._authority_json = jsontext.dumps(self.authority, sort_keys=True)
 
     def prepare(self, statement: dict[str, Any]) -> Prepared:
         """Complete a validated statement (id, stored, authority, version); derive index rows."""
@@ -171,12 +171,7 @@ class Batch:
     def _lrs_json(self, fields: dict[str, Any]) -> str:
         """The LRS's fields as JSON members (closing the object), the authority's JSON reused."""
         rest = {key: value for key, value in fields.items() if key != "authority"}
-        return (
-            '"authority":'
-            + self._authority_json
-            + ","
-            + json.dumps(rest, separators=(",", ":"))[1:]
-        )
+        return '"authority":' + self._authority_json + "," + jsontext.dumps(rest)[1:]
 
     def _row(self, statement: dict[str, Any], statement_id: str, digest: str) -> dict[str, Any]:
         target = statement["object"]
@@ -253,7 +248,7 @@ def _check_same_content(session: Session, tenant: str, batch: list[Prepared]) ->
     stored = {statement_id: payload for statement_id, payload in rows}
     for prepared in batch:
         if not _same_content(
-            json.loads(stored[prepared.row["statement_id"]]), prepared.significant
+            jsontext.loads(stored[prepared.row["statement_id"]]), prepared.significant
         ):
             raise Conflict(f"statement {prepared.row['statement_id']} exists with other content")
 
@@ -284,11 +279,11 @@ def _insert(session: Session, tenant: str, batch: list[Prepared]) -> None:
         return
     pks = insert_statements(session, [p.row for p in batch])
     relations = [
-        {"statement_pk": pk, "tenant": tenant, "kind": kind, "key": key}
+        (pk, tenant, kind, key)
         for pk, prepared in zip(pks, batch, strict=True)
         for kind, key in dict.fromkeys(prepared.relations)
     ]
-    insert_rows(session, LrsStatementRelation.__table__, relations)
+    insert_relations(session, relations)
     definitions: dict[str, dict[str, Any]] = {}
     for prepared in batch:
         for iri, definition in prepared.definitions.items():

@@ -133,8 +133,15 @@ def _string(value: Any, path: str) -> None:
         raise BadRequest(f"{path} must be a string")
 
 
-Seen = dict[str, Any]
-"""Activities already validated in this batch, by id: an equal one needs no second check."""
+Seen = dict[Any, Any]
+"""Parts already validated in this batch (activities by id, verbs, contexts): an equal one
+needs no second check. Equality is safe here: every leaf these checks look at must be a string,
+and only a string equals a string (unlike True == 1)."""
+
+
+def _seen_equal(seen: Seen, key: Any, value: Any) -> bool:
+    known = seen.get(key)
+    return known is not None and known == value
 
 
 def check_statements(statements: list[Any], version: str) -> None:
@@ -164,12 +171,17 @@ def _statement_core(statement: dict[str, Any], path: str, version: str, seen: Se
         if key not in statement:
             raise BadRequest(f"{path}.{key} is required")
     check_actor(statement["actor"], f"{path}.actor")
-    _verb(statement["verb"], f"{path}.verb")
+    verb = statement["verb"]
+    verb_id = verb.get("id") if isinstance(verb, dict) else None
+    verb_key = ("verb", verb_id if isinstance(verb_id, str) else None)
+    if not _seen_equal(seen, verb_key, verb):
+        _verb(verb, f"{path}.verb")
+        seen[verb_key] = verb
     _object(statement["object"], f"{path}.object", version, seen, sub=path != "statement")
     if "result" in statement:
         _result(statement["result"], f"{path}.result")
     if "context" in statement:
-        _context(statement["context"], f"{path}.context", statement["object"], version, seen)
+        _checked_context(statement, path, version, seen)
     if "timestamp" in statement:
         formats.parse_timestamp(statement["timestamp"], f"{path}.timestamp")
     if "attachments" in statement:
@@ -178,6 +190,17 @@ def _statement_core(statement: dict[str, Any], path: str, version: str, seen: Se
         target = statement["object"]
         if not isinstance(target, dict) or target.get("objectType") != "StatementRef":
             raise BadRequest("a voiding statement's object must be a StatementRef")
+
+
+def _checked_context(statement: dict[str, Any], path: str, version: str, seen: Seen) -> None:
+    """Validate the context, unless an equal one with the same kind of object already was."""
+    context, target = statement["context"], statement["object"]
+    not_activity = isinstance(target, dict) and target.get("objectType", "Activity") != "Activity"
+    registration = context.get("registration") if isinstance(context, dict) else None
+    key = ("context", registration if isinstance(registration, str) else None, not_activity)
+    if not _seen_equal(seen, key, context):
+        _context(context, f"{path}.context", target, version, seen)
+        seen[key] = context
 
 
 def _version(value: Any, header_version: str) -> None:
