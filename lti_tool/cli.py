@@ -63,8 +63,9 @@ def init(ctx: click.Context) -> None:
         key = ensure_key(session)
         if settings.demo_enabled:
             from lti_tool.demo.platform import DemoPlatform
+            from lti_tool.demo.sample_course import seed_sample_course
 
-            DemoPlatform(settings.base_url).ensure_registered(session)
+            seed_sample_course(session, DemoPlatform(settings.base_url).ensure_registered(session))
     click.echo(f"database ready at {settings.database_url.split('@')[-1]}; signing key {key.kid}")
 
 
