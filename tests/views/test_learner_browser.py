@@ -72,3 +72,31 @@ def test_learner_completes_a_session_in_an_lms_iframe_with_the_keyboard(
         assert context.cookies() == []
     finally:
         context.close()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_explanation_starts_on_the_why_line(live, lms, page):
+    """Feedback HTML that opens with a paragraph still reads 'Why: ...' on one line."""
+    from sqlalchemy import update
+
+    from lti_tool.models import Card
+
+    _, lt = lms.open_as(LEARNER)
+    cards = publish_cards(live, units=1, per_unit=1)
+    with live.db.session() as session:
+        session.execute(
+            update(Card)
+            .where(Card.id == cards[0])
+            .values(feedback_html="<p>Isolation first.</p><p>Then test.</p>")
+        )
+    page.goto(f"{live.url}/learner/?lt={lt}")
+    page.get_by_label("Lock out the machine").check()
+    page.locator("#answer-form [type=submit]").click()
+    why = page.locator(".explanation strong")
+    first = page.locator(".explanation p").first
+    first.wait_for()
+    why_box, first_box = why.bounding_box(), first.bounding_box()
+    assert why_box and first_box
+    assert abs(why_box["y"] - first_box["y"]) < why_box["height"] / 2
