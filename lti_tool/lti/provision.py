@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.db import utcnow
 from lti_tool.lti import claims
+from lti_tool.lti.course_link import course_link
 from lti_tool.lti.launch_token import LaunchIdentity
 from lti_tool.lti.roles import map_roles
 from lti_tool.models import Context, Deployment, Membership, Placement, Platform, UsedNonce, User
@@ -48,6 +49,9 @@ def _context_write(
     nrps = (body.get(claims.NRPS) or {}).get("context_memberships_url")
     if nrps:
         values["nrps_url"] = str(nrps)
+    lms_url = course_link(body)
+    if lms_url:
+        values["lms_url"] = lms_url[:1000]
     return RowWrite(
         {"platform_id": platform.id, "context_id": str(key)}, values, {"created_at": now}
     )

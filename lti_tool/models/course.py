@@ -25,6 +25,8 @@ class Context(Base):
     title: Mapped[str] = mapped_column(String(500), default="")
     label: Mapped[str] = mapped_column(String(255), default="")
     nrps_url: Mapped[str | None] = mapped_column(String(1000), default=None)
+    # The course's page in the LMS, from the launch (for links back in reminder emails).
+    lms_url: Mapped[str | None] = mapped_column(String(1000), default=None)
     nrps_synced_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

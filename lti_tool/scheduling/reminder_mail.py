@@ -62,15 +62,21 @@ def course_infos(session: Session, context_ids: Iterable[int]) -> dict[int, Cour
     for start in range(0, len(ids), CHUNK):
         rows = session.execute(
             select(
-                Context.id, Context.title, Context.label, CourseSchedule.course_url, Platform.issuer
+                Context.id,
+                Context.title,
+                Context.label,
+                CourseSchedule.course_url,
+                Context.lms_url,
+                Platform.issuer,
             )
             .outerjoin(CourseSchedule, CourseSchedule.context_id == Context.id)
             .outerjoin(Platform, Platform.id == Context.platform_id)
             .where(Context.id.in_(ids[start : start + CHUNK]))
         )
-        for context_id, title, label, course_url, issuer in rows:
+        for context_id, title, label, course_url, lms_url, issuer in rows:
             name = title or label or "your course"
-            found[context_id] = CourseInfo(name, course_url or issuer or "")
+            # The instructor's address wins over the one read from launches.
+            found[context_id] = CourseInfo(name, course_url or lms_url or issuer or "")
     return found
 
 

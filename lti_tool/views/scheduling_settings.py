@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, render_template, request
+from sqlalchemy import select
 
 from lti_tool.lti.roles import Role
+from lti_tool.models import Context
 from lti_tool.models.review import MAX_RETENTION, MIN_RETENTION
 from lti_tool.runtime import db_session
 from lti_tool.scheduling.course_settings import ensure_schedule, parse_schedule_form, save_schedule
@@ -40,6 +42,7 @@ def edit() -> tuple[str, int] | str:
         "instructor/scheduling.html",
         schedule=schedule,
         reviews=review_count(session, identity.context_id),
+        launch_url=session.scalar(select(Context.lms_url).where(Context.id == identity.context_id)),
         low=MIN_RETENTION,
         high=MAX_RETENTION,
         message=message,

@@ -22,6 +22,8 @@ def test_instructor_saves_retention_targets_minutes_and_new_cards(live, lms):
     browser, lt = lms.open_as(INSTRUCTOR)
     page = browser.get(f"{live.url}/instructor/scheduling/", params={"lt": lt})
     assert page.status_code == 200 and 'value="0.90"' in page.text
+    # The address read from the launch is offered as the default course link.
+    assert f"the address your LMS gave at launch: {live.url}/" in page.text
     saved = browser.post(f"{live.url}/instructor/scheduling/", data={**FORM, "lt": lt})
     assert saved.status_code == 200 and "Settings saved" in saved.text
     with live.db.session() as session:

@@ -205,6 +205,7 @@ def upgrade() -> None:
         sa.Column("title", sa.String(length=500), nullable=False),
         sa.Column("label", sa.String(length=255), nullable=False),
         sa.Column("nrps_url", sa.String(length=1000), nullable=True),
+        sa.Column("lms_url", sa.String(length=1000), nullable=True),
         sa.Column("nrps_synced_at", lti_tool.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", lti_tool.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
