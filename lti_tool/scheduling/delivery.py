@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from lti_tool.scheduling.mailer import BatchOutcome, Mail, Mailer
-from lti_tool.scheduling.sends import settle_batch
+from lti_tool.scheduling.sends import mark_sending, settle_batch
 
 if TYPE_CHECKING:
     from lti_tool.scheduling.reminders import SweepReport
@@ -101,6 +101,8 @@ class Delivery:
         if self.stopped:
             outcome = BatchOutcome(unsent=[key for key, _ in batch])
         else:
+            with self.session_factory() as session, session.begin():
+                mark_sending(session, [key for key, _ in batch])
             outcome = mailer.send_all(batch)
         with self.session_factory() as session, session.begin():
             settle_batch(session, outcome, self.now)

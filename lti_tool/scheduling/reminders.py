@@ -28,12 +28,12 @@ from lti_tool.scheduling.delivery import Delivery
 from lti_tool.scheduling.links import LinkSigner
 from lti_tool.scheduling.mailer import Mail, Mailer
 from lti_tool.scheduling.reminder_mail import ReminderWriter, course_infos, placements_of
-from lti_tool.scheduling.sends import claim_batch, release
+from lti_tool.scheduling.sends import claim_batch, release, release_stale
 
 log = logging.getLogger(__name__)
 CHUNK = 900  # stays under SQLite's bound-parameter limit
-# Reminders claimed per transaction. A crash loses the claimed, unsent emails of the day: at
-# most the batch being written, the one waiting and one being sent per SMTP connection.
+# Reminders claimed per transaction. A crash loses at most the batches being sent, one per SMTP
+# connection: claims that never reached the mail server are released by a later sweep.
 BATCH = 100
 
 
@@ -229,6 +229,9 @@ def sweep(
 ) -> SweepReport:
     """Find learners with due reviews and send each at most one reminder for their local day."""
     with session_factory() as session:
+        if released := release_stale(session, now):
+            log.warning("released %s reminder claims a stopped sweep left unsent", released)
+        session.commit()
         due = due_by_learner(session, now + timedelta(days=1))
         waiting, report = recipients(session, due, now, config)
         courses = course_infos(session, {c.context_id for r in waiting for c in r.courses})

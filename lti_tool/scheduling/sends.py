@@ -1,16 +1,18 @@
 """Send bookkeeping: every reminder or digest is claimed by a unique key before it is sent.
 
 A claim commits before its message leaves, so a sweep that runs twice, runs on two workers at
-once, or crashes halfway never sends one key twice (at most once: a crash loses the claimed,
-unsent messages of that day rather than risk a duplicate). Claims go in batches of one
-`INSERT ... ON CONFLICT DO NOTHING RETURNING`; outcomes are settled in batches too (see `bulk`
-for statements of constant text on PostgreSQL).
+once, or crashes halfway never sends one key twice. A batch of reminders is marked "sending"
+just before it goes to the mail server; a claim that never got that far and is older than
+`STALE_CLAIM` was left by a sweep that died, and is released for the next sweep to send. So a
+crash loses at most the batches that were in flight (at most once: never a duplicate). Claims
+go in batches of one `INSERT ... ON CONFLICT DO NOTHING RETURNING`; outcomes are settled in
+batches too (see `bulk` for statements of constant text on PostgreSQL).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Table, delete, update
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +23,9 @@ from lti_tool.scheduling.bulk import among, insert_new
 from lti_tool.scheduling.exceptions import MailError
 from lti_tool.scheduling.mailer import BatchOutcome
 
-SENT, CLAIMED, FAILED = "sent", "claimed", "failed"
+SENT, CLAIMED, SENDING, FAILED = "sent", "claimed", "sending", "failed"
+# Far longer than a sweep takes to claim a batch and hand it to the mail server.
+STALE_CLAIM = timedelta(hours=1)
 _ERROR_CHARS = 500
 
 
@@ -92,3 +96,26 @@ def release(session: Session, keys: Iterable[str]) -> None:
     keys = list(keys)
     if keys:
         session.execute(delete(ReminderSend).where(among(session, ReminderSend.key, keys)))
+
+
+def mark_sending(session: Session, keys: Iterable[str]) -> None:
+    """Record that these claimed reminders are about to go to the mail server."""
+    keys = list(keys)
+    if keys:
+        session.execute(
+            update(ReminderSend)
+            .where(among(session, ReminderSend.key, keys))
+            .values(status=SENDING)
+        )
+
+
+def release_stale(session: Session, now: datetime, kind: str = "learner") -> int:
+    """Release claims a dead sweep left before sending (never those marked sending)."""
+    result = session.execute(
+        delete(ReminderSend).where(
+            ReminderSend.kind == kind,
+            ReminderSend.status == CLAIMED,
+            ReminderSend.created_at < now - STALE_CLAIM,
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
