@@ -55,6 +55,8 @@ def record_browser_zone(session: Session, user_id: int, name: str) -> bool:
     return stored is not None
 
 
-def choose_zone(pref: ReminderPreference, name: str) -> None:
-    """The learner's own choice of zone: kept from now on, whatever their browser says."""
-    pref.time_zone, pref.time_zone_source = check_zone(name), ZoneSource.LEARNER
+def choose_zone(pref: ReminderPreference, name: str, follow_browser: bool = False) -> None:
+    """The learner's zone from the settings page: kept whatever their browser says, unless they
+    ask to follow their browser (then a later detection replaces it, e.g. after travelling)."""
+    source = ZoneSource.BROWSER if follow_browser else ZoneSource.LEARNER
+    pref.time_zone, pref.time_zone_source = check_zone(name), source

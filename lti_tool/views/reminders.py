@@ -105,6 +105,7 @@ def preferences() -> str:
         user=user,
         hour=pref.local_hour if pref.local_hour is not None else settings.reminder_hour,
         zone_detected=pref.time_zone_source == ZoneSource.BROWSER,
+        follows_browser=pref.time_zone_source != ZoneSource.LEARNER,
         calendar_url=url_for("reminders.calendar_feed", secret=pref.feed_secret, _external=True),
         message=message,
         error=error,
@@ -136,7 +137,7 @@ def _apply_preferences(pref: ReminderPreference) -> str:
     email = form.get("email", "").strip()
     if email and ("@" not in email or len(email) > 320):
         raise InvalidSettingsError("the email address does not look right")
-    choose_zone(pref, zone)
+    choose_zone(pref, zone, follow_browser=form.get("follow_browser") == "on")
     pref.email, pref.local_hour = email, hour
     pref.unsubscribed = form.get("reminders") != "on"
     return "Your reminder settings are saved."

@@ -112,3 +112,20 @@ def test_learner_page_asks_the_browser_only_while_the_zone_is_not_chosen(live, l
     _choose(live, browser, lt, "Europe/Berlin")
     again = browser.get(f"{live.url}/learner/", params={"lt": lt})
     assert "/reminders/time-zone" not in again.text
+
+
+def test_learner_can_keep_following_the_browser_zone(live, lms):
+    """Saving with 'follow my browser' ticked keeps detection on: a trip changes the zone."""
+    browser, lt = lms.open_as(LEARNER)
+    url = f"{live.url}/reminders/preferences"
+    assert page(browser.get(url, params={"lt": lt})).find(id="follow_browser").has_attr("checked")
+    form = {"lt": lt, "time_zone": "Europe/Berlin", "local_hour": "7", "action": "save"}
+    browser.post(url, data={**form, "follow_browser": "on"})
+    assert _stored(live) == ("Europe/Berlin", "browser")
+    browser.post(_zone_url(live), data={"lt": lt, "time_zone": "America/New_York"})
+    assert _stored(live) == ("America/New_York", "browser")
+    browser.post(url, data=form)  # unticked: the zone becomes the learner's own
+    assert _stored(live) == ("Europe/Berlin", "learner")
+    assert (
+        not page(browser.get(url, params={"lt": lt})).find(id="follow_browser").has_attr("checked")
+    )
