@@ -2,22 +2,27 @@
 
 The JWS payload is the statement exactly as the outbox recorded it (id and timestamp fixed at
 event time), before the signature attachment was added. Its header names the signing key: `kid`
-(the tool's JWKS key id) and `jwk` (the public key itself). The statement goes out with one
+(the tool's JWKS key id), `jwk` (the public key itself) and `x5c` (a self-signed certificate
+of it, so an LRS can check the signature on receipt). The statement goes out with one
 attachment of usageType `.../attachments/signature`, contentType `application/octet-stream`,
 whose content (the compact JWS) travels in a multipart/mixed part carrying its sha2.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from cryptography.x509.oid import NameOID
 from jwt.algorithms import RSAAlgorithm
 from jwt.api_jws import PyJWS
 
@@ -41,15 +46,43 @@ def is_signature(attachment: Any) -> bool:
     return isinstance(attachment, dict) and attachment.get("usageType") == SIGNATURE_USAGE
 
 
+def signing_certificate(private_key: RSAPrivateKey, kid: str) -> bytes:
+    """A self-signed X.509 certificate (DER) for the key, for the JWS `x5c` header the xAPI
+    spec asks for: it lets any LRS check the signature on receipt. Trust in the key comes from
+    the tool's own JWKS (`kid`), not from a certificate authority."""
+    common_name = f"Microreview {kid}"[:64]  # X.509 caps a common name at 64 characters
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=3650))
+        .sign(private_key, hashes.SHA256())
+    )
+    return certificate.public_bytes(serialization.Encoding.DER)
+
+
 class StatementSigner:
     """Signs statement bodies with one RSA key (RS256); build it once per forwarding pass."""
 
-    def __init__(self, private_key: RSAPrivateKey, kid: str):
+    def __init__(self, private_key: RSAPrivateKey, kid: str, certificate: bytes | None = None):
+        """`certificate`: the key's X.509 certificate (DER) for `x5c`; self-signed if None."""
         self.kid = kid
         self._key = private_key
         public = RSAAlgorithm.to_jwk(private_key.public_key(), as_dict=True)
         jwk = {"kty": "RSA", "n": public["n"], "e": public["e"], "kid": kid}
-        self._headers: dict[str, Any] = {"kid": kid, "jwk": jwk, "typ": None}
+        self._headers: dict[str, Any] = {
+            "kid": kid,
+            "jwk": jwk,
+            "x5c": [
+                base64.b64encode(certificate or signing_certificate(private_key, kid)).decode()
+            ],
+            "typ": None,
+        }
         self._jws = PyJWS()
 
     @classmethod

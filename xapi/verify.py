@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 import httpx
 import jwt
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from jwt.algorithms import RSAAlgorithm
 from jwt.api_jws import PyJWS
@@ -161,6 +162,7 @@ def _check(
     if key is None:
         raise _Invalid(f"signed by an unknown key (kid {kid})")
     _check_header_jwk(header, key, kid)
+    _check_header_x5c(header, key, kid)
     try:
         decoded = PyJWS().decode_complete(token, key, algorithms=[algorithm])
     except jwt.PyJWTError as exc:
@@ -186,6 +188,20 @@ def _check_header_jwk(header: Mapping[str, Any], key: RSAPublicKey, kid: str) ->
         _b64int(jwk.get("n")) != numbers.n or _b64int(jwk.get("e")) != numbers.e
     ):
         raise _Invalid(f"the jwk in the signature header is not key {kid}")
+
+
+def _check_header_x5c(header: Mapping[str, Any], key: RSAPublicKey, kid: str) -> None:
+    chain = header.get("x5c")
+    if chain is None:
+        return
+    try:
+        certified = x509.load_der_x509_certificate(base64.b64decode(chain[0])).public_key()
+    except (ValueError, TypeError, IndexError, KeyError) as exc:
+        raise _Invalid("the x5c certificate in the signature header is unreadable") from exc
+    if not isinstance(certified, RSAPublicKey) or (
+        certified.public_numbers() != key.public_numbers()
+    ):
+        raise _Invalid(f"the x5c certificate in the signature header is not key {kid}")
 
 
 def _b64int(value: Any) -> int | None:

@@ -8,6 +8,8 @@ import json
 
 import jwt
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select
 
 from lti_tool.lti.keys import generate_key_pair
@@ -18,6 +20,7 @@ from xapi.signing import (
     SIGNATURE_USAGE,
     StatementSigner,
     multipart_statements,
+    signing_certificate,
 )
 from xapi.statements import statement_dict
 from xapi.verify import comparable, public_keys, verify_lrs, verify_statement
@@ -79,6 +82,8 @@ def test_forwarder_signs_every_statement_of_a_batch_and_they_verify(
     header = jwt.get_unverified_header(token)
     assert header["alg"] == "RS256" and header["kid"] == public["kid"]
     assert (header["jwk"]["n"], header["jwk"]["e"]) == (public["n"], public["e"])
+    certified = x509.load_der_x509_certificate(base64.b64decode(header["x5c"][0])).public_key()
+    assert certified.public_numbers() == public_keys([public])[public["kid"]].public_numbers()
     payload = base64.urlsafe_b64decode(token.split(b".")[1] + b"==")
     assert payload == bodies[stored["id"]].encode()  # the statement as the event recorded it
 
@@ -204,3 +209,19 @@ def test_multipart_request_layout(tool_key):
         assert part.endswith(item.jws + b"\r\n")
     with pytest.raises(ValueError):
         multipart_statements(signed, batch=False)
+
+
+def test_a_certificate_of_another_key_in_the_header_is_invalid(builder, make_answer, tool_key):
+    """The x5c certificate must be of the signing key: a swapped one is reported invalid."""
+    signer, public = tool_key
+    pem, other_public = generate_key_pair()
+    other = serialization.load_pem_private_key(pem.encode(), password=None)
+    swapped = StatementSigner(
+        signer._key, public["kid"], certificate=signing_certificate(other, other_public["kid"])
+    )
+    body = json.dumps(statement_dict(builder.build(make_answer(success=True))))
+    signed = swapped.sign(body)
+    verdict = verify_statement(
+        json.loads(signed.statement), {signed.sha2: signed.jws}, public_keys([public])
+    )
+    assert verdict.status == "invalid" and "x5c" in verdict.reason
