@@ -81,3 +81,28 @@ def test_learner_launch_stores_the_browsers_zone_and_later_pages_use_it(live, ch
         assert context.cookies() == []
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_times_on_the_first_page_are_shown_again_in_the_detected_zone(live, chromium):
+    """The first visit from Tokyo shows the next review in Tokyo time too: once the zone is
+    stored, the page shows itself again."""
+    create_xapi_tables(live.db.engine)
+    course_page = live.url.replace("127.0.0.1", "localhost") + "/demo/"
+    at_home = chromium.new_context(timezone_id="UTC")  # the installation's zone: nothing to store
+    try:
+        _launch_as_learner(at_home.new_page(), course_page)
+    finally:
+        at_home.close()
+    assert _stored_zone(live) is None
+    due = datetime.now(UTC).replace(hour=18, minute=0, second=0, microsecond=0)
+    due += timedelta(days=3)
+    _due_later(live, due)
+    travelling = chromium.new_context(timezone_id="Asia/Tokyo")
+    try:
+        frame = _launch_as_learner(travelling.new_page(), course_page)
+        tokyo = due.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%a %-d %b %Y, %H:%M")
+        frame.locator("#next-due", has_text=tokyo).wait_for(timeout=10000)
+        assert _stored_zone(live) == ("Asia/Tokyo", "browser")
+    finally:
+        travelling.close()
