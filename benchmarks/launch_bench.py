@@ -295,6 +295,15 @@ def measure(args: argparse.Namespace, threads: int, lms_key: tuple[str, dict]) -
     return med
 
 
+# Earlier runs, kept for comparison: the launch before its writes became one statement, measured
+# while other work loaded the 2 cores.
+BEFORE = (
+    "Before (2026-11-26 04:40 UTC, previous code: nine round trips per launch, Flask cookie "
+    "session; load average 3-5 from other work): sync workers 74 flows/s, p99 541 ms; the same "
+    "code measured 229 (sync) and 258 (gthread x 2) flows/s at load ~1 on 2026-11-26 06:42."
+)
+
+
 def _verdict(med: dict[str, float]) -> str:
     met = med["rate"] >= 250 and med["p99_ms"] < 300 and med["errors"] == 0
     return "**met**" if met else "NOT met"
@@ -344,6 +353,8 @@ launches/s, p99 < 300 ms, zero errors. Load average at the start {load_start[0]:
 {table}
 | launch flows per /health request (ratio) | {ratios} |
 | target | {verdicts} |
+
+{BEFORE}
 """,
     )
 
