@@ -298,8 +298,9 @@ def measure(args: argparse.Namespace, threads: int, lms_key: tuple[str, dict]) -
 # Earlier runs, kept for comparison: the launch before its writes became one statement, measured
 # while other work loaded the 2 cores.
 BEFORE = (
-    "Before (2026-11-26 04:40 UTC, previous code: nine round trips per launch, Flask cookie "
-    "session; load average 3-5 from other work): sync workers 74 flows/s, p99 541 ms; the same "
+    "Before (the previous session's run on 2026-11-26, previous code: nine round trips per "
+    "launch, Flask cookie session; load average 3-5 from other work): sync workers 74 flows/s, "
+    "p99 541 ms; the same "
     "code measured 229 (sync) and 258 (gthread x 2) flows/s at load ~1 on 2026-11-26 06:42."
 )
 
