@@ -13,12 +13,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import ROUND_DOWN, Decimal
 from typing import Any, Literal
 
 import httpx
@@ -31,12 +29,12 @@ from jwt.api_jws import PyJWS
 from xapi.client import LrsClient
 from xapi.exceptions import LrsError
 from xapi.lrs.exceptions import BadRequest
+from xapi.lrs.formats import duration_hundredths
 from xapi.lrs.multipart import HASH_HEADER, split_parts
 from xapi.signing import SIGNATURE_CONTENT_TYPE, is_signature
 
 ALGORITHMS = ("RS256", "RS384", "RS512")
 _LRS_PROPERTIES = ("authority", "stored", "version")
-_SECONDS = re.compile(r"(\d+(?:\.\d+)?)S$")
 
 Status = Literal["valid", "unsigned", "invalid"]
 
@@ -237,7 +235,7 @@ def comparable(statement: Mapping[str, Any], *, keep_id: bool = True) -> dict[st
         result["object"] = dict(target, timestamp=_instant(target["timestamp"]))
     outcome = result.get("result")
     if isinstance(outcome, dict) and isinstance(outcome.get("duration"), str):
-        result["result"] = dict(outcome, duration=_hundredths(outcome["duration"]))
+        result["result"] = dict(outcome, duration=duration_hundredths(outcome["duration"]))
     return result
 
 
@@ -252,14 +250,6 @@ def _instant(value: Any) -> Any:
     if moment.tzinfo is None:
         return value
     return moment.astimezone(UTC).isoformat()
-
-
-def _hundredths(duration: str) -> str:
-    match = _SECONDS.search(duration)
-    if match is None:
-        return duration
-    seconds = Decimal(match.group(1)).quantize(Decimal("0.01"), rounding=ROUND_DOWN).normalize()
-    return duration[: match.start(1)] + format(seconds, "f") + "S"
 
 
 # -- reading statements with their attachments --------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import ROUND_DOWN, Decimal
 from functools import lru_cache
 
 from xapi.lrs.exceptions import BadRequest
@@ -130,3 +131,16 @@ def parse_uuid(value: object, what: str) -> uuid.UUID:
     if not is_uuid(value):
         raise BadRequest(f"{what} must be a UUID")
     return uuid.UUID(str(value))
+
+
+_DURATION_SECONDS = re.compile(r"(\d+(?:\.\d+)?)S$")
+
+
+def duration_hundredths(duration: str) -> str:
+    """An ISO 8601 duration cut to 0.01 s, as LRSs may store it (xAPI 2.0, 4.2.7): for comparing
+    durations that went through an LRS."""
+    match = _DURATION_SECONDS.search(duration)
+    if match is None:
+        return duration
+    seconds = Decimal(match.group(1)).quantize(Decimal("0.01"), rounding=ROUND_DOWN).normalize()
+    return duration[: match.start(1)] + format(seconds, "f") + "S"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
-from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 import jwt
@@ -13,10 +11,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from xapi.lrs.exceptions import BadRequest
+from xapi.lrs.formats import duration_hundredths
 
 SIGNATURE_USAGE = "http://adlnet.gov/expapi/attachments/signature"
 ALGORITHMS = ("RS256", "RS384", "RS512")
-_SECONDS = re.compile(r"(\d+(?:\.\d+)?)S$")
 _IGNORED = {"attachments", "authority", "stored", "version", "id"}
 
 
@@ -32,16 +30,8 @@ def _significant(statement: dict[str, Any]) -> dict[str, Any]:
     result = significant.get("result")
     if isinstance(result, dict) and isinstance(result.get("duration"), str):
         # Durations compare at 0.01 s precision (xAPI 2.0, 4.2.7).
-        significant["result"] = dict(result, duration=_hundredths(result["duration"]))
+        significant["result"] = dict(result, duration=duration_hundredths(result["duration"]))
     return significant
-
-
-def _hundredths(duration: str) -> str:
-    match = _SECONDS.search(duration)
-    if match is None:
-        return duration
-    seconds = Decimal(match.group(1)).quantize(Decimal("0.01"), rounding=ROUND_DOWN).normalize()
-    return duration[: match.start(1)] + format(seconds, "f") + "S"
 
 
 def _verify_x5c(token: str, header: dict[str, Any]) -> None:
