@@ -14,6 +14,7 @@ from lti_tool.lti.roles import Role
 from lti_tool.models import Context, Platform
 from lti_tool.reports import course_overview
 from lti_tool.runtime import db_session, runtime
+from lti_tool.scheduling.course_settings import ensure_schedule
 from lti_tool.views.access import current_identity, launch_token, require_role
 
 bp = Blueprint("instructor", __name__, url_prefix="/instructor")
@@ -41,9 +42,12 @@ def home() -> str:
             session.rollback()
             roster_error = str(exc)
     overview = course_overview.build(session, identity.context_id)
+    schedule = ensure_schedule(session, identity.context_id)
+    session.commit()
     return render_template(
         "instructor/home.html",
         overview=overview,
+        schedule=schedule,
         roster_error=roster_error,
         lt=launch_token(),
         is_admin=identity.role >= Role.ADMIN,

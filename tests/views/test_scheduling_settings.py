@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from lti_tool.models.review import CourseSchedule
-from tests.views.learner_support import INSTRUCTOR, LEARNER
+from tests.views.learner_support import INSTRUCTOR, LEARNER, page
 
 FORM = {
     "desired_retention": "0.85",
@@ -50,3 +50,16 @@ def test_learners_cannot_open_the_scheduling_settings(live, lms):
     browser, lt = lms.open_as(LEARNER)
     response = browser.get(f"{live.url}/instructor/scheduling/", params={"lt": lt})
     assert response.status_code == 403
+
+
+def test_the_course_overview_summarises_the_schedule_and_links_to_its_settings(live, lms):
+    """An instructor finds the scheduling settings from the course page, which sums them up."""
+    browser, lt = lms.open_as(INSTRUCTOR)
+    browser.post(f"{live.url}/instructor/scheduling/", data={**FORM, "lt": lt})
+    home = page(browser.get(f"{live.url}/instructor/", params={"lt": lt}))
+    summary = home.find(id="schedule").get_text(" ", strip=True)
+    assert "8 minutes" in summary and "4 new cards" in summary and "85%" in summary
+    assert "96% for critical units" in summary and "120 days" in summary
+    link = home.find(id="schedule").find("a")["href"]
+    assert link.startswith("/instructor/scheduling/")
+    assert browser.get(live.url + link).status_code == 200
