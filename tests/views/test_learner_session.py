@@ -138,3 +138,15 @@ def test_grade_sync_retries_when_the_lms_is_down(live, lms):
     assert run_grade_sync(live.db, live.settings, later) == (1, 0)
     with live.db.session() as session:
         assert session.scalar(select(func.count()).select_from(DemoScore)) == 1
+
+
+def test_reminder_settings_are_one_link_away_from_a_card(live, lms):
+    """A learner can set up reminders before finishing today's review."""
+    browser, lt = lms.open_as(LEARNER)
+    publish_cards(live)
+    card = page(browser.get(f"{live.url}/learner/", params={"lt": lt}))
+    assert card.find(id="answer-form") is not None
+    link = card.find("a", string="Reminder settings")
+    assert link is not None
+    settings = browser.get(live.url + link["href"])
+    assert settings.status_code == 200 and "Reminder settings" in settings.text
