@@ -20,7 +20,11 @@ from lti_tool.settings import Settings
 from xapi.db import xapi_metadata
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = REPO_ROOT.parent / "shared" / "fixtures" / "courses"
+# Real course exports live beside the repository (../shared), never inside it; a checkout
+# elsewhere points at them with MICROREVIEW_FIXTURES.
+FIXTURES = Path(
+    os.environ.get("MICROREVIEW_FIXTURES") or REPO_ROOT.parent / "shared" / "fixtures" / "courses"
+)
 PG_ADMIN_URL = os.environ.get(
     "MICROREVIEW_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

@@ -50,7 +50,7 @@ class Course:
 def fixtures() -> Path:
     """Folder of the real course exports shared beside the repository."""
     if not FIXTURES.is_dir():
-        pytest.skip(f"course fixtures not found at {FIXTURES}")
+        pytest.skip(f"course fixtures not found at {FIXTURES} (set MICROREVIEW_FIXTURES)")
     return FIXTURES
 
 

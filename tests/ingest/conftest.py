@@ -8,15 +8,14 @@ import pytest
 from pypdf import PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = REPO_ROOT.parent / "shared" / "fixtures" / "courses"
+from tests.conftest import FIXTURES
 
 
 @pytest.fixture
 def fixtures() -> Path:
     """Folder of the real course exports shared beside the repository."""
     if not FIXTURES.is_dir():
-        pytest.skip(f"course fixtures not found at {FIXTURES}")
+        pytest.skip(f"course fixtures not found at {FIXTURES} (set MICROREVIEW_FIXTURES)")
     return FIXTURES
 
 
