@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlparse
+
 from sqlalchemy import select
 
 from lti_tool.demo import platform as demo
@@ -60,6 +62,19 @@ def test_canvas_style_login_parameters_are_accepted(lms, live):
     page = requests.get(live.url + "/lti/login", params=params)
     assert page.status_code == 200
     assert "lti.put_data" in page.text and "post_message_forwarding" in page.text
+
+
+def test_moodle_json_message_hint_reaches_the_platform_unchanged(lms, live):
+    """Moodle's lti_message_hint is JSON: the tool passes it back to the auth endpoint as is."""
+    import requests
+
+    hint = '{"cmid":7,"launchid":"ltilaunch1_1234","course":"2"}'
+    params = lms.platform.login_params(demo.USERS[1], {"message": "resource"})
+    params["lti_message_hint"] = hint
+    answer = requests.get(live.url + "/lti/login", params=params, allow_redirects=False)
+    assert answer.status_code == 302
+    query = parse_qs(urlparse(answer.headers["Location"]).query)
+    assert query["lti_message_hint"] == [hint]
 
 
 def test_admin_sees_administration_link_on_course_page(lms, live):

@@ -179,3 +179,24 @@ def test_line_item_is_created_when_the_lms_gave_none(lms, live):
             select(Placement).where(Placement.resource_link_id == "ungraded-link")
         ).one()
         assert placement.lineitem_url and placement.lineitem_url.endswith(f"/lineitems/{item.id}")
+
+
+def test_service_calls_name_the_tool_in_their_user_agent(lms, live):
+    """Canvas refuses service calls without a User-Agent: token and roster calls carry ours."""
+    from flask import request, request_started
+
+    from lti_tool.runtime import USER_AGENT
+
+    seen: dict[str, str] = {}
+
+    def record(sender, **extra):  # type: ignore[no-untyped-def]
+        if request.path.startswith(("/demo/token", "/demo/nrps")):
+            seen[request.path.split("/")[2]] = request.headers.get("User-Agent", "")
+
+    request_started.connect(record, live.app)
+    try:
+        browser, token = lms.open_as(demo.USERS[0])
+        assert browser.get(live.url + "/instructor/", params={"lt": token}).status_code == 200
+    finally:
+        request_started.disconnect(record, live.app)
+    assert seen == {"token": USER_AGENT, "nrps": USER_AGENT}
