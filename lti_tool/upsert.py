@@ -7,6 +7,7 @@ two workers race on the same rows.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -22,6 +23,30 @@ def _insert(dialect: str) -> Any:
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
+def upsert_insert(
+    dialect: str,
+    table: Table,
+    conflict: Sequence[str],
+    columns: Sequence[str],
+    refresh: Sequence[str],
+    *,
+    prefix: str = "",
+    fixed: Mapping[str, Any] | None = None,
+) -> Insert:
+    """`INSERT ... ON CONFLICT (conflict) DO UPDATE SET refresh ... RETURNING id`.
+
+    Each of `columns` gets a bound parameter (named `prefix_column` when a prefix keeps several
+    upserts of one statement apart); `fixed` columns take the given SQL expressions instead.
+    """
+    names = {n: bindparam(f"{prefix}_{n}" if prefix else n, type_=table.c[n].type) for n in columns}
+    statement = _insert(dialect)(table).values({**(fixed or {}), **names})
+    # With nothing to refresh, "update" a key column to itself so RETURNING still gives the id.
+    update = {name: statement.excluded[name] for name in refresh or conflict[:1]}
+    return statement.on_conflict_do_update(  # type: ignore[no-any-return]
+        index_elements=list(conflict), set_=update
+    ).returning(table.c.id)
+
+
 @lru_cache(maxsize=256)
 def _upsert_statement(
     dialect: str,
@@ -30,14 +55,7 @@ def _upsert_statement(
     values: tuple[str, ...],
     on_insert: tuple[str, ...],
 ) -> Insert:
-    statement = _insert(dialect)(table).values(
-        {name: bindparam(name, type_=table.c[name].type) for name in keys + values + on_insert}
-    )
-    # With nothing to update, "update" a key column to itself so RETURNING still gives the id.
-    update = {name: statement.excluded[name] for name in values or keys[:1]}
-    return statement.on_conflict_do_update(  # type: ignore[no-any-return]
-        index_elements=list(keys), set_=update
-    ).returning(table.c.id)
+    return upsert_insert(dialect, table, keys, keys + values + on_insert, values)
 
 
 @lru_cache(maxsize=64)

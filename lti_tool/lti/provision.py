@@ -22,7 +22,7 @@ from lti_tool.lti.course_link import course_link
 from lti_tool.lti.launch_token import LaunchIdentity
 from lti_tool.lti.roles import map_roles
 from lti_tool.models import Context, Deployment, Membership, Placement, Platform, UsedNonce, User
-from lti_tool.upsert import insert_once, upsert
+from lti_tool.upsert import insert_once, upsert, upsert_insert
 
 
 @dataclass(frozen=True)
@@ -211,18 +211,15 @@ def _upsert_cte(
     table: Table, prefix: str, shape: Shape, extra: dict[str, Any], conflict: list[str], name: str
 ) -> Any:
     keys, values, on_insert = shape
-    columns = {**extra, **_bound(table, prefix, keys + values + on_insert)}
-    statement = postgresql.insert(table).values({**_defaults(table, columns), **columns})
-    # With nothing to refresh, "update" a key column to itself so RETURNING still gives the id.
-    update = {n: statement.excluded[n] for n in values or (conflict[0],)}
-    return (
-        statement.on_conflict_do_update(index_elements=conflict, set_=update)
-        .returning(table.c.id)
-        .cte(name)
+    columns = keys + values + on_insert
+    fixed = {**_defaults(table, {*extra, *columns}), **extra}
+    statement = upsert_insert(
+        "postgresql", table, conflict, columns, values, prefix=prefix, fixed=fixed
     )
+    return statement.cte(name)
 
 
-def _defaults(table: Table, given: dict[str, Any]) -> dict[str, Any]:
+def _defaults(table: Table, given: set[str]) -> dict[str, Any]:
     # SQLAlchemy applies Python-side column defaults to a top-level INSERT only, not to one
     # inside a CTE, so spell them out.
     defaults: dict[str, Any] = {}
