@@ -10,20 +10,24 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import resource
 import statistics
+import sys
 import time
 import tracemalloc
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: find benchmarks/
+
+from benchmarks.results import write_section
 from lti_tool.ingest.importer import build_result, import_course, read_course
 from lti_tool.ingest.splitter import split_course
 from lti_tool.ingest.tree import Course
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = REPO_ROOT.parent / "shared" / "fixtures" / "courses"
-RESULTS = REPO_ROOT / "benchmarks" / "RESULTS.md"
+FIXTURES = Path(
+    os.environ.get("MICROREVIEW_FIXTURES") or REPO_ROOT.parent / "shared" / "fixtures" / "courses"
+)
 TARGET_WORDS = 500_000
 SOURCES = ["text-openstax-business-ethics", "text-18f-handbook"]
 LARGEST = {
@@ -98,18 +102,6 @@ def main() -> None:
     )
     print("\n".join(lines))
     write_section("import", "\n".join(lines))
-
-
-def write_section(name: str, body: str) -> None:
-    """Replace (or append) the ``## name`` section of RESULTS.md, leaving others alone."""
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    section = f"## {name}\n\n{body}\n"
-    pattern = re.compile(rf"^## {re.escape(name)}\n.*?(?=^## |\Z)", re.M | re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text).rstrip() + "\n"
-    else:
-        text = text.rstrip() + "\n\n" + section
-    RESULTS.write_text(text)
 
 
 if __name__ == "__main__":

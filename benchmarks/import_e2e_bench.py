@@ -16,6 +16,7 @@ import argparse
 import os
 import platform
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -26,6 +27,8 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: find benchmarks/
+
 from benchmarks.results import write_section
 from lti_tool.course_import import create_import, run_import
 from lti_tool.db import Database
@@ -34,7 +37,9 @@ from lti_tool.models import Context, Platform
 from lti_tool.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = REPO_ROOT.parent / "shared" / "fixtures" / "courses"
+FIXTURES = Path(
+    os.environ.get("MICROREVIEW_FIXTURES") or REPO_ROOT.parent / "shared" / "fixtures" / "courses"
+)
 PG_ADMIN_URL = os.environ.get(
     "MICROREVIEW_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

@@ -33,6 +33,7 @@ from sqlalchemy import create_engine, insert, select, text
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from benchmarks.results import write_section  # noqa: E402
 from lti_tool.db import Database  # noqa: E402
 from lti_tool.lti.launch_token import LaunchIdentity, LaunchTokens  # noqa: E402
 from lti_tool.lti.roles import Role  # noqa: E402
@@ -49,8 +50,6 @@ from lti_tool.models import (  # noqa: E402
 from lti_tool.models.review import CourseSchedule  # noqa: E402
 from xapi.db import create_xapi_tables  # noqa: E402
 
-RESULTS = REPO_ROOT / "benchmarks" / "RESULTS.md"
-SECTION = "## review"
 PG = os.environ.get("MICROREVIEW_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SECRET = "bench-secret-" + "x" * 32
 NOW = datetime.now(UTC)
@@ -611,19 +610,6 @@ def sqlite_database() -> Iterator[str]:
         yield url
 
 
-def write_section(body: str) -> None:
-    """Replace (or append) this script's section of RESULTS.md."""
-    current = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    block = f"{SECTION}\n{body.rstrip()}\n\n"
-    updated = (
-        pattern.sub(block, current)
-        if pattern.search(current)
-        else (current.rstrip() + "\n\n" + block)
-    )
-    RESULTS.write_text(updated)
-
-
 # The figures before the batched sweep, the leaner answer path and the bounded session build
 # (run of 2026-11-26 04:01 UTC, same machine), kept for comparison.
 BEFORE = [
@@ -680,7 +666,7 @@ def main() -> None:
         parts += [*bench_session(cards=2000, runs=20 if quick else 100), ""]
     parts += [f"Load average at the end: {load_average()}.", "", *BEFORE]
     if args.only is None:
-        write_section("\n".join(parts))
+        write_section("review", "\n".join(parts))
     else:
         print("(partial run: RESULTS.md not updated)")
 

@@ -20,7 +20,6 @@ import logging
 import multiprocessing
 import os
 import random
-import re
 import socket
 import statistics
 import subprocess
@@ -47,6 +46,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 CODE_ROOT = Path(os.environ.get("XAPI_BENCH_CODE", REPO_ROOT))
 sys.path.insert(0, str(CODE_ROOT))
 
+sys.path.insert(1, str(REPO_ROOT))  # this tree's benchmarks/ even when measuring a baseline
+from benchmarks.results import write_section  # noqa: E402
 from xapi import events as ev  # noqa: E402
 from xapi.client import BasicCredentials, LrsClient, LrsConfig  # noqa: E402
 from xapi.db import create_xapi_tables  # noqa: E402
@@ -59,7 +60,6 @@ from xapi.vocabulary import VERB_ANSWERED, VERB_DISPLAY, InteractionType, Vocabu
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 RESULTS = REPO_ROOT / "benchmarks" / "RESULTS.md"
-SECTION = "## xapi"
 TENANT, USER, PASSWORD = "bench", "bench", "bench-secret"
 ISSUER = "https://moodle.example.edu"
 SERVERS = ("gunicorn", "werkzeug")
@@ -366,17 +366,6 @@ def bench_enqueue(engine: Engine, sessions: sessionmaker[Session], runs: int) ->
     return result
 
 
-def write_section(body: str) -> None:
-    """Replace (or append) the `## xapi` section of RESULTS.md."""
-    current = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    block = f"{SECTION}\n{body.rstrip()}\n\n"
-    if pattern.search(current):
-        RESULTS.write_text(pattern.sub(lambda _m: block, current))
-    else:
-        RESULTS.write_text(current.rstrip() + "\n\n" + block)
-
-
 def _load() -> str:
     one, five, fifteen = os.getloadavg()
     return f"{one:.1f} / {five:.1f} / {fifteen:.1f}"
@@ -542,7 +531,7 @@ def main() -> int:
     report = "\n".join(lines)
     print(report)
     if not args.no_write:
-        write_section(report)
+        write_section("xapi", report)
     return 0
 
 
